@@ -1,0 +1,16 @@
+/** The `atoll` command tree. Each subcommand lives in commands/<name>.ts. */
+
+import { Command } from 'commander';
+import { registerDemo } from './commands/demo.js';
+
+export const VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command('atoll')
+    .description('Atoll: a sharded, strongly consistent, transactional key-value database')
+    .version(VERSION)
+    .option('--verbose', 'print stack traces on errors')
+    .showHelpAfterError();
+  registerDemo(program);
+  return program;
+}
