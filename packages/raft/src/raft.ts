@@ -401,12 +401,9 @@ export class Raft {
   }
 
   private answerLowerTerm(m: Message): void {
-    if (
-      (this.cfg.checkQuorum || this.cfg.preVote) &&
-      (m.type === MessageType.Heartbeat || m.type === MessageType.Append)
-    ) {
-      // A stale leader (e.g. after a partition heals) learns our term and steps down. Without
-      // this, pre-vote and check-quorum could leave it and us stuck in different terms.
+    if (m.type === MessageType.Heartbeat || m.type === MessageType.Append) {
+      // Raft §5.1: the reply carries our term, so a stale leader (e.g. after a partition
+      // heals) learns it and steps down instead of being ignored indefinitely.
       this.send({ to: m.from, type: MessageType.AppendResponse });
     } else if (m.type === MessageType.PreVote) {
       this.send({ to: m.from, term: this.term, type: MessageType.PreVoteResponse, reject: true });

@@ -51,6 +51,7 @@ export class TestCluster {
   /** Every message delivered or dropped, for scripted tests. */
   trace: Message[] = [];
   private filters: MessageFilter[] = [];
+  private rewrites: ((m: Message) => Message)[] = [];
   private readonly random: SeededRandom;
   private readonly options: ClusterOptions;
 
@@ -115,8 +116,15 @@ export class TestCluster {
     this.filters.push(filter);
   }
 
+  /** Rewrites every delivered message (e.g. strips entries), until cleared. */
+  addRewrite(rewrite: (m: Message) => Message): void {
+    this.rewrites.push(rewrite);
+  }
+
+  /** Heals the network: removes every filter and rewrite. */
   clearFilters(): void {
     this.filters = [];
+    this.rewrites = [];
   }
 
   /** Cuts every link between the two groups (both directions). */
@@ -194,7 +202,9 @@ export class TestCluster {
     return batch.length;
   }
 
-  deliver(m: Message): void {
+  deliver(original: Message): void {
+    let m = original;
+    for (const rewrite of this.rewrites) m = rewrite(m);
     this.trace.push(m);
     if (this.filters.some((f) => f(m))) return;
     const p = this.peers.get(m.to);
