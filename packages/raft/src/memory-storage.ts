@@ -37,13 +37,18 @@ export class MemoryStorage implements RaftStorage {
    */
   private ents: Entry[] = [{ term: 0, index: 0, type: EntryType.Normal, data: new Uint8Array() }];
 
-  /** A storage whose initial membership is `confState` (as if from a bootstrap snapshot). */
-  static withVoters(voters: number[], learners: number[] = []): MemoryStorage {
+  /**
+   * A storage bootstrapped with membership `voters` (+ `learners`) as a snapshot at
+   * `index`. With index 0 the log starts at 1, as in the Raft paper. Real hosts bootstrap
+   * at an index >= 1: then a peer added later, whose log is empty, can never be fed the
+   * log from its start (where it would lack the initial membership) and gets the snapshot.
+   */
+  static withVoters(voters: number[], learners: number[] = [], index = 0): MemoryStorage {
     const s = new MemoryStorage();
-    s.snap = {
-      metadata: { index: 0, term: 0, confState: { ...EMPTY_CONF_STATE, voters, learners } },
-      data: new Uint8Array(),
-    };
+    const confState = { ...EMPTY_CONF_STATE, voters, learners };
+    s.snap = { metadata: { index, term: index, confState }, data: new Uint8Array() };
+    s.ents = [{ term: index, index, type: EntryType.Normal, data: new Uint8Array() }];
+    if (index > 0) s.hardState = { term: index, vote: 0, commit: index };
     return s;
   }
 
@@ -81,7 +86,19 @@ export class MemoryStorage implements RaftStorage {
     return this.offset + this.ents.length - 1;
   }
 
+  /**
+   * Called when the core asks for a snapshot to send, so that the host can make a fresh
+   * one first (a stale snapshot may predate a peer's membership and be refused by it).
+   */
+  onSnapshotRequest: (() => void) | undefined = undefined;
+
   snapshot(): Snapshot {
+    this.onSnapshotRequest?.();
+    return this.snap;
+  }
+
+  /** The newest snapshot held, without asking the host for a fresher one. */
+  latestSnapshot(): Snapshot {
     return this.snap;
   }
 

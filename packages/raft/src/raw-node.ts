@@ -245,7 +245,11 @@ export class RawNode {
     const r = this.raft;
     while (this.outstanding.length > 0 && this.outstanding[0]!.number <= number) {
       const done = this.outstanding.shift()!;
-      if (done.snapshotIndex !== undefined) r.log.unstable.stableSnapshotTo(done.snapshotIndex);
+      if (done.snapshotIndex !== undefined) {
+        // The host installed the snapshot into its state machine: that counts as applied.
+        r.log.unstable.stableSnapshotTo(done.snapshotIndex);
+        if (done.snapshotIndex > r.log.applied) r.log.appliedTo(done.snapshotIndex);
+      }
       if (done.lastEntry) {
         const { index, term } = done.lastEntry;
         r.log.unstable.stableTo(index, term);

@@ -48,7 +48,7 @@ export function maybeSendAppend(r: Raft, to: PeerId, sendIfEmpty: boolean): bool
 }
 
 /** The follower is behind our compacted log: send the newest snapshot instead (§7). */
-function sendSnapshot(r: Raft, to: PeerId): boolean {
+export function sendSnapshot(r: Raft, to: PeerId): boolean {
   const pr = r.trk.progress.get(to)!;
   if (!pr.recentActive) {
     // Do not ship a large snapshot to a peer that may be down.

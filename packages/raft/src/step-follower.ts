@@ -47,6 +47,12 @@ export function stepFollower(r: Raft, m: Message): void {
 
 /** Raft §5.3: accept entries only where our log matches the leader's at (index, logTerm). */
 export function handleAppend(r: Raft, m: Message): void {
+  if (r.trk.progress.size === 0) {
+    // Uninitialized: we do not know the membership, so replaying the log would rebuild it
+    // wrongly. Only a snapshot (which carries the membership) may initialize us.
+    r.send({ to: m.from, type: MessageType.AppendResponse, index: m.index, reject: true });
+    return;
+  }
   if (m.index < r.log.committed) {
     // Everything up to our committed index is already in place.
     r.send({ to: m.from, type: MessageType.AppendResponse, index: r.log.committed });

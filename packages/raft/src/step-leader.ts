@@ -4,7 +4,13 @@ import { proposalDropped } from './errors.js';
 import { jointVoteResult } from './quorum/joint.js';
 import { VoteResult } from './quorum/vote-result.js';
 import type { Raft } from './raft.js';
-import { bcastAppend, bcastHeartbeat, maybeSendAppend, sendAppend } from './replication.js';
+import {
+  bcastAppend,
+  bcastHeartbeat,
+  maybeSendAppend,
+  sendAppend,
+  sendSnapshot,
+} from './replication.js';
 import { ProgressState } from './tracker/progress.js';
 import { type Message, MessageType, NONE } from './types.js';
 
@@ -82,6 +88,12 @@ function handleAppendResponse(r: Raft, m: Message): void {
     // Fast back-off (§5.3): the follower's hint, refined by our own log, skips a whole term.
     let next = m.rejectHint;
     if (m.logTerm > 0) next = r.log.findConflictByTerm(m.rejectHint, m.logTerm).index;
+    if (m.index === 0 && pr.matchIndex === 0) {
+      // Refused even at the very start of the log: the follower is uninitialized and only
+      // a snapshot can help. Without one yet, wait for the next heartbeat to try again.
+      if (!sendSnapshot(r, m.from)) pr.paused = true;
+      return;
+    }
     if (pr.maybeDecrTo(m.index, next)) {
       if (pr.state === ProgressState.Replicate) pr.becomeProbe();
       sendAppend(r, m.from);

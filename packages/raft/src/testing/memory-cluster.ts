@@ -18,6 +18,7 @@ import {
   type RaftConfig,
   RaftErrorCode,
   RawNode,
+  type ReadState,
   type Ready,
   Role,
   SeededRandom,
@@ -33,6 +34,8 @@ export interface TestPeer {
   /** Readys whose persistence is being withheld (see holdPersistence). */
   held: Ready[];
   holdPersistence: boolean;
+  /** Every read state the peer produced, in order (a host would serve those reads). */
+  readStates: ReadState[];
 }
 
 export type MessageFilter = (m: Message) => boolean;
@@ -42,6 +45,8 @@ export interface ClusterOptions {
   learners?: PeerId[];
   seed?: number;
   config?: Partial<RaftConfig>;
+  /** Index of the bootstrap snapshot (see MemoryStorage.withVoters); 0 by default. */
+  bootstrapIndex?: number;
 }
 
 export class TestCluster {
@@ -59,7 +64,14 @@ export class TestCluster {
     this.options = options;
     this.random = new SeededRandom(options.seed ?? 1);
     for (const id of [...options.voters, ...(options.learners ?? [])]) {
-      this.addPeer(id, MemoryStorage.withVoters(options.voters, options.learners ?? []));
+      this.addPeer(
+        id,
+        MemoryStorage.withVoters(
+          options.voters,
+          options.learners ?? [],
+          options.bootstrapIndex ?? 0,
+        ),
+      );
     }
   }
 
@@ -67,13 +79,15 @@ export class TestCluster {
     const peer: TestPeer = {
       id,
       storage,
-      node: this.newNode(id, storage, 0),
+      node: this.newNode(id, storage, storage.latestSnapshot().metadata.index),
       applied: [],
       confState: undefined,
       held: [],
       holdPersistence: false,
+      readStates: [],
     };
     this.peers.set(id, peer);
+    storage.onSnapshotRequest = () => this.snapshotApplied(id);
     return peer;
   }
 
@@ -94,10 +108,11 @@ export class TestCluster {
     const p = this.peer(id);
     p.held = [];
     p.holdPersistence = false;
+    const lastApplied = p.applied[p.applied.length - 1]?.index ?? 0;
     p.node = this.newNode(
       id,
       p.storage,
-      p.applied.length > 0 ? p.applied[p.applied.length - 1]!.index : 0,
+      Math.max(lastApplied, p.storage.latestSnapshot().metadata.index),
     );
   }
 
@@ -153,6 +168,7 @@ export class TestCluster {
   private handleReady(p: TestPeer, rd: Ready): void {
     // Safe to send before persisting.
     this.queue.push(...rd.messages);
+    p.readStates.push(...rd.readStates);
     if (p.holdPersistence) {
       p.held.push(rd);
       return;
@@ -192,6 +208,25 @@ export class TestCluster {
     }
     const last = rd.committedEntries[rd.committedEntries.length - 1];
     if (last) p.node.applied(last.index);
+  }
+
+  /** Snapshots a peer's state machine at its applied index, unless a snapshot is that recent. */
+  private snapshotApplied(id: PeerId): void {
+    const p = this.peer(id);
+    const index = p.node.raft.log.applied;
+    if (index <= p.storage.latestSnapshot().metadata.index) return;
+    p.storage.createSnapshot(index, p.node.status().confState, encodeAppliedLog(p.applied));
+  }
+
+  /**
+   * Snapshots a peer's state machine at its applied index and drops the log up to there, as
+   * a host does to bound its log (Raft §7). Followers behind it then need the snapshot.
+   */
+  compact(id: PeerId): void {
+    const p = this.peer(id);
+    const index = p.node.raft.log.applied;
+    this.snapshotApplied(id);
+    if (index >= p.storage.firstIndex()) p.storage.compact(index);
   }
 
   /** Delivers every queued message once (new ones wait for the next call). */
@@ -251,6 +286,11 @@ export class TestCluster {
     return [...this.peers.values()]
       .filter((p) => p.node.raft.role === Role.Leader)
       .map((p) => p.id);
+  }
+
+  /** The read states of `id` so far, as [index, context as text]. */
+  reads(id: PeerId): [number, string][] {
+    return this.peer(id).readStates.map((rs) => [rs.index, new TextDecoder().decode(rs.context)]);
   }
 
   /** Application data applied at `id` (empty entries and conf changes skipped). */
