@@ -55,6 +55,9 @@ export class TestCluster {
   queue: Message[] = [];
   /** Every message delivered or dropped, for scripted tests. */
   trace: Message[] = [];
+  /** Observers for scripted tests: every Ready handled, every message delivered or dropped. */
+  onReady: ((id: PeerId, rd: Ready) => void) | undefined = undefined;
+  onDeliver: ((m: Message, dropped: boolean) => void) | undefined = undefined;
   private filters: MessageFilter[] = [];
   private rewrites: ((m: Message) => Message)[] = [];
   private readonly random: SeededRandom;
@@ -166,6 +169,7 @@ export class TestCluster {
   }
 
   private handleReady(p: TestPeer, rd: Ready): void {
+    this.onReady?.(p.id, rd);
     // Safe to send before persisting.
     this.queue.push(...rd.messages);
     p.readStates.push(...rd.readStates);
@@ -241,7 +245,9 @@ export class TestCluster {
     let m = original;
     for (const rewrite of this.rewrites) m = rewrite(m);
     this.trace.push(m);
-    if (this.filters.some((f) => f(m))) return;
+    const dropped = this.filters.some((f) => f(m));
+    this.onDeliver?.(m, dropped);
+    if (dropped) return;
     const p = this.peers.get(m.to);
     if (!p) return;
     p.node.step(m);
