@@ -14,8 +14,11 @@ import {
 const dec = new TextDecoder();
 
 export function formatEntry(e: Entry): string {
-  if (e.type === EntryType.ConfChange) return `${e.term}/${e.index} conf(${describeConfChange(decodeConfChange(e.data))})`;
-  return e.data.length === 0 ? `${e.term}/${e.index}` : `${e.term}/${e.index} "${dec.decode(e.data)}"`;
+  if (e.type === EntryType.ConfChange)
+    return `${e.term}/${e.index} conf(${describeConfChange(decodeConfChange(e.data))})`;
+  return e.data.length === 0
+    ? `${e.term}/${e.index}`
+    : `${e.term}/${e.index} "${dec.decode(e.data)}"`;
 }
 
 export function formatEntries(entries: readonly Entry[]): string {
@@ -69,11 +72,13 @@ export function formatReady(id: number, rd: Ready): string[] {
   const lines: string[] = [`peer ${id} Ready ${rd.number}:`];
   if (rd.softState) lines.push(`  state: ${rd.softState.role}, leader ${rd.softState.leaderId}`);
   if (rd.hardState) lines.push(`  hard state: ${formatHardState(rd.hardState)}`);
-  if (rd.snapshot) lines.push(`  snapshot: ${rd.snapshot.metadata.term}/${rd.snapshot.metadata.index}`);
+  if (rd.snapshot)
+    lines.push(`  snapshot: ${rd.snapshot.metadata.term}/${rd.snapshot.metadata.index}`);
   if (rd.entries.length > 0) lines.push(`  append: ${formatEntries(rd.entries)}`);
   if (rd.committedEntries.length > 0) lines.push(`  apply: ${formatEntries(rd.committedEntries)}`);
   for (const m of rd.messages) lines.push(`  send: ${formatMessage(m)}`);
   for (const m of rd.messagesAfterPersist) lines.push(`  send after persist: ${formatMessage(m)}`);
-  for (const rs of rd.readStates) lines.push(`  read state: index=${rs.index} ctx="${dec.decode(rs.context)}"`);
+  for (const rs of rd.readStates)
+    lines.push(`  read state: index=${rs.index} ctx="${dec.decode(rs.context)}"`);
   return lines;
 }

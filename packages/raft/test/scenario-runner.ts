@@ -10,8 +10,8 @@
 
 import {
   type ConfChange,
-  ConfChangeTransition,
   type ConfChangeSingle,
+  ConfChangeTransition,
   ConfChangeType,
   isRaftError,
   MemoryStorage,
@@ -45,7 +45,9 @@ export function parseScenario(text: string): Block[] {
   return blocks;
 }
 
-export function renderScenario(blocks: { comments: string[]; command: string; output: string[] }[]): string {
+export function renderScenario(
+  blocks: { comments: string[]; command: string; output: string[] }[],
+): string {
   const out: string[] = [];
   for (const b of blocks) {
     out.push(...b.comments, `> ${b.command}`, ...b.output, '');
@@ -96,7 +98,8 @@ export class ScenarioRunner {
           for (const id of ids().slice(0, 1)) this.c.tick(id, Number(args[1] ?? 1));
           break;
         case 'tick-all':
-          for (let i = 0; i < Number(args[0] ?? 1); i++) for (const id of this.c.peers.keys()) this.c.tick(id);
+          for (let i = 0; i < Number(args[0] ?? 1); i++)
+            for (const id of this.c.peers.keys()) this.c.tick(id);
           break;
         case 'isolate':
           for (const id of ids()) this.c.isolate(id);
@@ -117,7 +120,8 @@ export class ScenarioRunner {
           this.status(ids());
           break;
         case 'log':
-          for (const id of ids()) this.out.push(`peer ${id}: ${formatEntries(this.c.node(id).raft.log.allEntries())}`);
+          for (const id of ids())
+            this.out.push(`peer ${id}: ${formatEntries(this.c.node(id).raft.log.allEntries())}`);
           break;
         default:
           throw new Error(`unknown command: ${name}`);
@@ -143,7 +147,8 @@ export class ScenarioRunner {
       config,
     });
     this.cluster.onReady = (id, rd) => this.out.push(...formatReady(id, rd));
-    this.cluster.onDeliver = (m, dropped) => this.out.push(`${dropped ? 'dropped' : 'deliver'}: ${formatMessage(m)}`);
+    this.cluster.onDeliver = (m, dropped) =>
+      this.out.push(`${dropped ? 'dropped' : 'deliver'}: ${formatMessage(m)}`);
   }
 
   private status(ids: number[]): void {
@@ -155,7 +160,9 @@ export class ScenarioRunner {
         `peer ${id}: ${s.softState.role} term=${s.hardState.term} leader=${s.softState.leaderId} commit=${s.hardState.commit} applied=${s.applied} ${conf}`,
       );
       for (const [pid, pr] of s.progress ?? []) {
-        this.out.push(`  ${pid}: ${pr.state} match=${pr.matchIndex} next=${pr.nextIndex}${pr.isLearner ? ' learner' : ''}`);
+        this.out.push(
+          `  ${pid}: ${pr.state} match=${pr.matchIndex} next=${pr.nextIndex}${pr.isLearner ? ' learner' : ''}`,
+        );
       }
     }
   }
@@ -170,7 +177,11 @@ function parseConfChange(args: string[]): ConfChange {
     else if (a === 'explicit') transition = ConfChangeTransition.JointExplicit;
     else if (a === 'leave') continue;
     else {
-      const type = { v: ConfChangeType.AddVoter, l: ConfChangeType.AddLearner, r: ConfChangeType.RemovePeer }[a[0]!];
+      const type = {
+        v: ConfChangeType.AddVoter,
+        l: ConfChangeType.AddLearner,
+        r: ConfChangeType.RemovePeer,
+      }[a[0]!];
       if (type === undefined) throw new Error(`bad change ${a}`);
       changes.push({ type, peerId: Number(a.slice(1)) });
     }
