@@ -152,7 +152,9 @@ export class MemoryStorage implements RaftStorage {
       at <= this.ents.length,
       () => `missing log entry: last ${this.lastIndex()}, append at ${fresh[0]!.index}`,
     );
-    this.ents = this.ents.slice(0, at).concat(fresh);
+    // Appending at the end is the common case: push rather than copy the whole log.
+    if (at < this.ents.length) this.ents.length = at;
+    for (const e of fresh) this.ents.push(e);
   }
 }
 

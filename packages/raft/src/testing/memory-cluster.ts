@@ -47,6 +47,10 @@ export interface ClusterOptions {
   config?: Partial<RaftConfig>;
   /** Index of the bootstrap snapshot (see MemoryStorage.withVoters); 0 by default. */
   bootstrapIndex?: number;
+  /** Keep every message in `trace` (default true; benchmarks turn it off). */
+  trace?: boolean;
+  /** Keep every applied entry in `applied` (default true; benchmarks turn it off). */
+  keepApplied?: boolean;
 }
 
 export class TestCluster {
@@ -208,7 +212,7 @@ export class TestCluster {
           if (!isRaftError(err, RaftErrorCode.InvalidConfChange)) throw err;
         }
       }
-      p.applied.push(e);
+      if (this.options.keepApplied !== false) p.applied.push(e);
     }
     const last = rd.committedEntries[rd.committedEntries.length - 1];
     if (last) p.node.applied(last.index);
@@ -244,7 +248,7 @@ export class TestCluster {
   deliver(original: Message): void {
     let m = original;
     for (const rewrite of this.rewrites) m = rewrite(m);
-    this.trace.push(m);
+    if (this.options.trace !== false) this.trace.push(m);
     const dropped = this.filters.some((f) => f(m));
     this.onDeliver?.(m, dropped);
     if (dropped) return;
