@@ -1,0 +1,2 @@
+/** @atoll/store: the store node. */
+export {};
