@@ -88,13 +88,28 @@ function rangeOptions(range: TableScan, txn: Txn | undefined) {
   };
 }
 
+/**
+ * A plain Uint8Array view of a Buffer lmdb-js returned (a fresh copy, never reused), so both
+ * engines hand out the same type.
+ */
+function plain(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function getPlain(db: Db, key: Uint8Array, txn?: Txn): Uint8Array | undefined {
+  const v = txn ? db.get(key as Buffer, { transaction: txn }) : db.get(key as Buffer);
+  return v === undefined ? undefined : plain(v);
+}
+
 function* scanDb(db: Db, range: TableScan, txn?: Txn): Iterable<KeyValue> {
   const opts = rangeOptions(range, txn);
   if (range.keysOnly) {
-    for (const key of db.getKeys(opts as never)) yield { key: key as Buffer, value: EMPTY_BYTES };
+    for (const key of db.getKeys(opts as never))
+      yield { key: plain(key as Buffer), value: EMPTY_BYTES };
     return;
   }
-  for (const { key, value } of db.getRange(opts as never)) yield { key, value };
+  for (const { key, value } of db.getRange(opts as never))
+    yield { key: plain(key), value: plain(value) };
 }
 
 /** The LMDB backend. */
@@ -133,7 +148,7 @@ export class LmdbBackend implements Backend {
 
   get(table: Table, key: Uint8Array): Uint8Array | undefined {
     if (this.closed) throw closedError('closed');
-    return this.db(table).get(key as Buffer);
+    return getPlain(this.db(table), key);
   }
 
   scan(table: Table, range: TableScan): Iterable<KeyValue> {
@@ -163,7 +178,7 @@ export class LmdbBackend implements Backend {
 
   private writeTxn(): WriteTxn {
     return {
-      get: (t, k) => this.db(t).get(k as Buffer),
+      get: (t, k) => getPlain(this.db(t), k),
       scan: (t, r) => scanDb(this.db(t), r),
       put: (t, k, v) => {
         this.db(t).putSync(k as Buffer, v as Buffer);
@@ -250,7 +265,7 @@ export class LmdbBackend implements Backend {
     const txn = this.env.useReadTransaction();
     let released = false;
     return {
-      get: (t, k) => this.db(t).get(k as Buffer, { transaction: txn }),
+      get: (t, k) => getPlain(this.db(t), k, txn),
       scan: (t, r) => scanDb(this.db(t), r, txn),
       release: () => {
         if (released) return;
