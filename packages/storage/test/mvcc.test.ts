@@ -69,7 +69,7 @@ const historyArb: fc.Arbitrary<History> = fc
   );
 
 /** The value a version writes: deterministic, so the model knows it. */
-function valueOf(v: Version): Uint8Array {
+function versionValue(v: Version): Uint8Array {
   const out = new Uint8Array(v.valueLen);
   for (let i = 0; i < out.length; i++) out[i] = (v.key * 31 + v.commitTs + i) & 0xff;
   return out;
@@ -80,7 +80,7 @@ async function load(e: StorageEngine, h: History, withLocks = true): Promise<voi
   for (const v of h.versions) {
     const key = h.keys[v.key]!;
     const startTs = BigInt(v.commitTs - 1);
-    const value = valueOf(v);
+    const value = versionValue(v);
     if (v.kind === WriteKind.Put && value.byteLength > 255) {
       batch.putDefault(key, startTs, value);
       batch.putWrite(key, BigInt(v.commitTs), { kind: v.kind, startTs });
@@ -126,7 +126,7 @@ function modelGet(
         (v.kind === WriteKind.Put || v.kind === WriteKind.Delete),
     )
     .sort((a, c) => c.commitTs - a.commitTs)[0];
-  return visible?.kind === WriteKind.Put ? hex(valueOf(visible)) : undefined;
+  return visible?.kind === WriteKind.Put ? hex(versionValue(visible)) : undefined;
 }
 
 function modelScan(h: History, readTs: number, reverse: boolean, limit: number | undefined) {
@@ -137,10 +137,8 @@ function modelScan(h: History, readTs: number, reverse: boolean, limit: number |
   for (const k of order) {
     if (limit !== undefined && pairs.length >= limit) break;
     covered.push(k);
-    const lock = h.locks.find((l) => l.key === k);
     const got = modelGet(h, k, readTs, false);
     if (got !== undefined) pairs.push(`${hex(h.keys[k]!)}=${got}`);
-    void lock;
   }
   // Keys after the last pair are not covered when the limit cut the scan.
   const cut = limit !== undefined && pairs.length >= limit && pairs.length > 0;
