@@ -88,4 +88,9 @@ export interface Backend extends ReadView {
   pin(): PinnedView;
   /** Releases the environment; pending commits finish first. */
   close(): Promise<void>;
+  /**
+   * Backend transactions committed so far, where the backend counts them (LMDB with
+   * `trackMetrics`). Each durable LMDB transaction costs one fdatasync.
+   */
+  transactions(): number | undefined;
 }

@@ -95,6 +95,14 @@ export class StorageEngine implements BatchSink {
     return { durability, operations: batch.size };
   }
 
+  /**
+   * Backend transactions committed so far, where counted (see Backend.transactions). Fewer
+   * than batches when pipelined batches share an LMDB transaction.
+   */
+  transactions(): number | undefined {
+    return this.backend.transactions();
+  }
+
   /** Resolves once every commit so far is on disk. */
   flushed(): Promise<void> {
     return this.backend.flushed();

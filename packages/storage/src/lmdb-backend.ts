@@ -54,6 +54,8 @@ export interface LmdbBackendOptions {
   readonly safeRestore?: boolean;
   /** Never fsync (benchmarks of the "no fsync" condition only). Durable commits still wait. */
   readonly noSync?: boolean;
+  /** Let LMDB count transactions and sync time (the bench reads them). */
+  readonly trackMetrics?: boolean;
 }
 
 type Txn = ReturnType<RootDatabase['useReadTransaction']>;
@@ -120,8 +122,11 @@ export class LmdbBackend implements Backend {
   private closed = false;
 
   constructor(private readonly options: LmdbBackendOptions) {
-    // `safeRestore` is a documented lmdb-js option missing from its type declarations.
-    const lmdbOptions: Parameters<typeof open>[0] & { safeRestore: boolean } = {
+    // `safeRestore` and `trackMetrics` are lmdb-js options missing from its type declarations.
+    const lmdbOptions: Parameters<typeof open>[0] & {
+      safeRestore: boolean;
+      trackMetrics: boolean;
+    } = {
       path: options.path,
       maxDbs: LMDB_DATABASES_MAX,
       mapSize: LMDB_INITIAL_MAP_BYTES,
@@ -129,6 +134,7 @@ export class LmdbBackend implements Backend {
       noSync: options.noSync === true,
       eventTurnBatching: false,
       safeRestore: options.safeRestore === true,
+      trackMetrics: options.trackMetrics === true,
       compression: false,
       keyEncoding: 'binary',
       encoding: 'binary',
@@ -259,6 +265,11 @@ export class LmdbBackend implements Backend {
 
   flushed(): Promise<void> {
     return Promise.resolve(this.env.flushed).then(() => {});
+  }
+
+  transactions(): number | undefined {
+    if (!this.options.trackMetrics) return undefined;
+    return (this.env.getStats() as { txns?: number }).txns;
   }
 
   pin(): PinnedView {

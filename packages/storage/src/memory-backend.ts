@@ -107,6 +107,7 @@ export class MemoryBackend extends TablesView implements Backend {
   private tail: Promise<void> = Promise.resolve();
   private closed = false;
   private usedBytes = 0;
+  private committed = 0;
 
   constructor(private readonly options: MemoryBackendOptions = {}) {
     super(emptyTables());
@@ -136,6 +137,7 @@ export class MemoryBackend extends TablesView implements Backend {
       throw e;
     }
     this.usedBytes += txn.bytesDelta;
+    this.committed++;
     assert(this.usedBytes >= 0, 'memory engine byte count went negative');
   }
 
@@ -151,6 +153,10 @@ export class MemoryBackend extends TablesView implements Backend {
       scan: (t, r) => view.scan(t, r),
       release: () => {},
     };
+  }
+
+  transactions(): number {
+    return this.committed;
   }
 
   async close(): Promise<void> {
