@@ -8,12 +8,14 @@
  *                  previous entry applied (one data write) + apply state; durable
  * - data, fsync:   per region one data write + apply state, forced durable
  * - data, no fsync: the same, acknowledged once visible (rides on the log's fsync)
+ * - data, env noSync: the same on an environment opened with noSync: no fsync at all, the
+ *                  ceiling that shows what the fsyncs cost (never used for real data)
  * - raw LMDB:      lmdb-js alone: one transaction of N random puts, awaited to `flushed`
  * Pipeline depth is how many batches are in flight at once (a store may overlap them). "LMDB
  * txns/s" counts LMDB transactions (trackMetrics); each durable one costs one fdatasync
  * (checked with strace: 102 fdatasync calls for 102 transactions), so it is the fsync rate.
  *
- * Run: pnpm build && pnpm bench:storage [--seconds N]
+ * Run: pnpm build && pnpm bench:storage [--seconds N] [--rounds N]
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -58,7 +60,7 @@ async function drive(
   return { batches: n, elapsed: (performance.now() - start) / 1000 };
 }
 
-type Kind = 'log append' | 'group commit' | 'data, fsync' | 'data, no fsync';
+type Kind = 'log append' | 'group commit' | 'data, fsync' | 'data, no fsync' | 'data, env noSync';
 
 function build(
   e: StorageEngine,
@@ -89,7 +91,7 @@ async function engineRow(
   seconds: number,
 ): Promise<Row> {
   const dir = mkdtempSync(join(tmpdir(), 'atoll-bench-'));
-  const e = openLmdbEngine({ path: dir, trackMetrics: true });
+  const e = openLmdbEngine({ path: dir, trackMetrics: true, noSync: kind === 'data, env noSync' });
   const rnd = new SeededRandom(regions * 31 + depth);
   try {
     const txns0 = e.transactions() ?? 0;
@@ -144,9 +146,49 @@ async function rawRow(regions: number, depth: number, seconds: number): Promise<
   }
 }
 
+/** One measured cell of the matrix. */
+interface Cell {
+  readonly label: string;
+  run(seconds: number): Promise<Row>;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/**
+ * Runs every cell once per round, round-robin, and reports per cell the median of the rounds:
+ * on a shared machine the load drifts, and interleaving spreads the drift over all cells
+ * instead of penalising whichever ran last.
+ */
+async function measure(cells: Cell[], rounds: number, seconds: number): Promise<Row[]> {
+  const samples = new Map<string, Row[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const c of cells) {
+      const row = await c.run(seconds);
+      samples.set(c.label, [...(samples.get(c.label) ?? []), row]);
+    }
+  }
+  return cells.map((c) => {
+    const rows = samples.get(c.label)!;
+    const out: Row = { ...rows[0]! };
+    for (const [k, v] of Object.entries(out)) {
+      if (typeof v === 'number' && k !== 'regions' && k !== 'depth') {
+        out[k] = median(rows.map((r) => r[k] as number));
+      }
+    }
+    return out;
+  });
+}
+
 async function main(): Promise<void> {
-  const at = process.argv.indexOf('--seconds');
-  const seconds = at > 0 ? Number(process.argv[at + 1]) : 2;
+  const arg = (name: string, fallback: number) => {
+    const at = process.argv.indexOf(name);
+    return at > 0 ? Number(process.argv[at + 1]) : fallback;
+  };
+  const seconds = arg('--seconds', 1);
+  const rounds = arg('--rounds', 3);
   printConditions('Storage engine benchmark (LMDB)', {
     ...machineConditions(),
     tmpdir: tmpdir(),
@@ -154,22 +196,32 @@ async function main(): Promise<void> {
     value: `${VALUE_BYTES} bytes`,
     'regions per batch': REGION_COUNTS.join(', '),
     'pipeline depth': `${DEPTHS.join(', ')} batches in flight`,
-    durationPerRow: `${seconds} s, fresh environment per row`,
+    measurement: `${rounds} rounds of ${seconds} s per cell, round-robin, median reported; fresh environment per run`,
     lmdb: 'lmdb-js 3.5, overlappingSync, eventTurnBatching off, no compression',
     'load average at start': loadavg()
       .map((l) => l.toFixed(2))
       .join(' '),
   });
-  const rows: Row[] = [];
-  const kinds: Kind[] = ['log append', 'group commit', 'data, fsync', 'data, no fsync'];
-  for (const kind of kinds) {
-    for (const regions of REGION_COUNTS) {
-      for (const depth of DEPTHS) rows.push(await engineRow(kind, regions, depth, seconds));
+  const kinds: Kind[] = [
+    'log append',
+    'group commit',
+    'data, fsync',
+    'data, no fsync',
+    'data, env noSync',
+  ];
+  const cells: Cell[] = [];
+  for (const regions of REGION_COUNTS) {
+    for (const depth of DEPTHS) {
+      for (const kind of kinds) {
+        cells.push({
+          label: `${kind}/${regions}/${depth}`,
+          run: (t) => engineRow(kind, regions, depth, t),
+        });
+      }
+      cells.push({ label: `raw/${regions}/${depth}`, run: (t) => rawRow(regions, depth, t) });
     }
   }
-  for (const regions of REGION_COUNTS) {
-    for (const depth of DEPTHS) rows.push(await rawRow(regions, depth, seconds));
-  }
+  const rows = await measure(cells, rounds, seconds);
   printTable(rows.map((r) => ({ 'entries/s': '', 'data writes/s': '', ...r })));
   console.log(
     `load average at end: ${loadavg()

@@ -69,20 +69,6 @@ export function readTruncated(txn: WriteTxn, regionId: number): TruncatedState {
   return v ? decodeTruncatedState(v) : { index: 0, term: 0 };
 }
 
-/** The last log index of a region below `before`, or undefined if none (inside a txn). */
-function lastIndexBefore(txn: WriteTxn, regionId: number, before: number): number | undefined {
-  for (const { key } of txn.scan(Table.Log, {
-    start: logKey(regionId, 0),
-    end: logKey(regionId, before),
-    reverse: true,
-    limit: 1,
-    keysOnly: true,
-  })) {
-    return logKeyIndex(key);
-  }
-  return undefined;
-}
-
 /** A group-commit batch. Build it, then `commit()` once. */
 export class WriteBatch {
   private readonly txnOps: TxnOp[] = [];
@@ -160,13 +146,19 @@ export class WriteBatch {
     this.sync = true;
     this.touchedLogRegions.add(regionId);
     return this.add((txn) => {
-      const before = lastIndexBefore(txn, regionId, first) ?? readTruncated(txn, regionId).index;
+      // Point lookups only: the log is contiguous (this check keeps it so), so entry
+      // first - 1 existing (or being the truncation point) means no hole, and entry last + 1
+      // missing means no suffix to drop.
+      const prev = first - 1;
       assert(
-        before === first - 1,
-        () => `region ${regionId}: append at ${first} leaves a hole after ${before}`,
+        txn.get(Table.Log, logKey(regionId, prev)) !== undefined ||
+          readTruncated(txn, regionId).index === prev,
+        () => `region ${regionId}: append at ${first} does not continue the log`,
       );
       for (const [k, v] of pairs) txn.put(Table.Log, k, v);
-      txn.deleteRange(Table.Log, logKey(regionId, last + 1), logKeyEnd(regionId));
+      if (txn.get(Table.Log, logKey(regionId, last + 1)) !== undefined) {
+        txn.deleteRange(Table.Log, logKey(regionId, last + 1), logKeyEnd(regionId));
+      }
     }, bytes);
   }
 
