@@ -162,9 +162,13 @@ export class WriteBatch {
     }, bytes);
   }
 
-  setHardState(regionId: number, hs: HardState): this {
+  /**
+   * Persists a region's hard state. Pass `durable = false` when only the commit index moved
+   * (Ready.mustSync false): a lost commit index is learned again from the leader.
+   */
+  setHardState(regionId: number, hs: HardState, durable = true): this {
     checkRegionId(regionId);
-    this.sync = true;
+    if (durable) this.sync = true;
     return this.tablePut(Table.State, stateKey(regionId, StateKind.HardState), encodeHardState(hs));
   }
 

@@ -221,7 +221,11 @@ describe.each(ENGINES)('raft log engine ($name)', (factory) => {
       .setApplyState(1, { appliedIndex: 1 });
     expect(batch.mustSync).toBe(false);
     expect((await batch.commit()).durability).toBe('visible');
-    expect(batch.requireSync).toBeDefined();
+    // A hard state whose term and vote did not change (Ready.mustSync false) need not wait.
+    const commitOnly = e.batch().setHardState(1, { term: 1, vote: 0, commit: 1 }, false);
+    expect(commitOnly.mustSync).toBe(false);
+    await commitOnly.commit();
+    expect(e.hardState(1)?.commit).toBe(1);
     const forced = e
       .batch()
       .put(new Uint8Array([1]), new Uint8Array([3]))
