@@ -32,7 +32,7 @@ import {
   type TxnOp,
   type WriteTxn,
 } from './backend.js';
-import { EMPTY_BYTES } from './bytes.js';
+import { compareBytes, EMPTY_BYTES } from './bytes.js';
 import { closedError, StorageError, StorageErrorCode } from './errors.js';
 import { LMDB_DATABASES_MAX, LMDB_INITIAL_MAP_BYTES } from './limits.js';
 
@@ -104,6 +104,9 @@ function getPlain(db: Db, key: Uint8Array, txn?: Txn): Uint8Array | undefined {
 }
 
 function* scanDb(db: Db, range: TableScan, txn?: Txn): Iterable<KeyValue> {
+  // An empty or inverted range holds nothing (lmdb-js would walk an inverted one).
+  if (range.end !== undefined && compareBytes(range.start, range.end) >= 0) return;
+  if (range.limit === 0) return;
   const opts = rangeOptions(range, txn);
   if (range.keysOnly) {
     for (const key of db.getKeys(opts as never))

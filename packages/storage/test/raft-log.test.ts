@@ -250,3 +250,21 @@ describe.each(ENGINES)('raft log engine ($name)', (factory) => {
     expect(e.hardState(1)?.commit).toBe(20);
   });
 });
+
+describe.each(ENGINES)('range edge cases ($name)', (factory) => {
+  it('an inverted or empty range is empty in every scan', async () => {
+    const e = factory.open();
+    const k = (x: number) => Uint8Array.of(x);
+    await e.batch().put(k(1), k(1)).put(k(2), k(2)).put(k(3), k(3)).commit();
+    for (const reverse of [false, true]) {
+      expect(e.scan({ start: k(3), end: k(1), reverse })).toEqual([]);
+      expect(e.scan({ start: k(2), end: k(2), reverse })).toEqual([]);
+      expect(e.scan({ start: k(1), end: k(3), reverse, limit: 0 })).toEqual([]);
+      expect(e.mvcc.scan({ start: k(3), end: k(1), readTs: 5n, reverse })).toEqual({
+        kind: 'pairs',
+        pairs: [],
+      });
+    }
+    expect(e.scan({ start: k(1), end: k(3), reverse: true }).map((p) => p.key[0])).toEqual([2, 1]);
+  });
+});
