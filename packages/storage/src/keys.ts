@@ -55,6 +55,8 @@ export const StateKind = {
   SnapshotMeta: 4,
   /** The index and term of the last entry dropped from the log (compaction or snapshot). */
   Truncated: 5,
+  /** The membership as of the applied index (written only when it changes). */
+  ConfState: 6,
 } as const;
 export type StateKind = (typeof StateKind)[keyof typeof StateKind];
 

@@ -28,7 +28,10 @@ export const ENTRY_HEADER_BYTES = 1 + 1 + 8;
 export interface ApplyState {
   /** Invariant: the data reflects exactly the entries up to this index. */
   readonly appliedIndex: number;
-  /** The membership as of appliedIndex, if it was changed by an applied entry. */
+  /**
+   * The membership as of appliedIndex. Set it when an applied entry (or a snapshot) changed
+   * it; omitted, the last one set stays (it is stored as its own record, written only then).
+   */
   readonly confState?: ConfState;
 }
 
@@ -111,21 +114,30 @@ function readConfState(r: ByteReader): ConfState {
 }
 
 export function encodeApplyState(s: ApplyState): Uint8Array {
-  const w = new ByteWriter()
-    .u8(FORMAT_V1)
-    .u64(s.appliedIndex)
-    .u8(s.confState ? 1 : 0);
-  if (s.confState) writeConfState(w, s.confState);
-  return w.finish();
+  return new ByteWriter(16).u8(FORMAT_V1).u64(s.appliedIndex).finish();
 }
 
-export function decodeApplyState(v: Uint8Array): ApplyState {
+/** Decodes the applied index; the membership lives in its own record (encodeConfState). */
+export function decodeAppliedIndex(v: Uint8Array): number {
   const r = new ByteReader(v, 'apply state');
   if (r.u8() !== FORMAT_V1) throw corruptError('apply state format');
   const appliedIndex = r.u64();
-  const s = r.u8() === 1 ? { appliedIndex, confState: readConfState(r) } : { appliedIndex };
   r.end();
-  return s;
+  return appliedIndex;
+}
+
+export function encodeConfState(cs: ConfState): Uint8Array {
+  const w = new ByteWriter().u8(FORMAT_V1);
+  writeConfState(w, cs);
+  return w.finish();
+}
+
+export function decodeConfState(v: Uint8Array): ConfState {
+  const r = new ByteReader(v, 'conf state');
+  if (r.u8() !== FORMAT_V1) throw corruptError('conf state format');
+  const cs = readConfState(r);
+  r.end();
+  return cs;
 }
 
 export function encodeTruncatedState(t: TruncatedState): Uint8Array {

@@ -6,6 +6,7 @@
  */
 
 import {
+  type ConfState,
   EMPTY_HARD_STATE,
   type Entry,
   type HardState,
@@ -18,7 +19,8 @@ import { type ReadView, Table } from './backend.js';
 import { StateKind, stateKey } from './keys.js';
 import {
   type ApplyState,
-  decodeApplyState,
+  decodeAppliedIndex,
+  decodeConfState,
   decodeHardState,
   decodeSnapshotMeta,
   NO_CONF_STATE,
@@ -36,7 +38,16 @@ export class RaftStateReader {
 
   applyState(regionId: number): ApplyState | undefined {
     const v = this.view.get(Table.State, stateKey(regionId, StateKind.ApplyState));
-    return v ? decodeApplyState(v) : undefined;
+    if (!v) return undefined;
+    const confState = this.confState(regionId);
+    const appliedIndex = decodeAppliedIndex(v);
+    return confState ? { appliedIndex, confState } : { appliedIndex };
+  }
+
+  /** The membership last recorded with an apply state, if any. */
+  confState(regionId: number): ConfState | undefined {
+    const v = this.view.get(Table.State, stateKey(regionId, StateKind.ConfState));
+    return v ? decodeConfState(v) : undefined;
   }
 
   snapshotMeta(regionId: number): SnapshotMetadata | undefined {
@@ -73,7 +84,7 @@ export class RegionRaftStorage implements RaftStorage {
    */
   initialState(): InitialState {
     const confState =
-      this.state.applyState(this.regionId)?.confState ??
+      this.state.confState(this.regionId) ??
       this.state.snapshotMeta(this.regionId)?.confState ??
       NO_CONF_STATE;
     return { hardState: this.state.hardState(this.regionId) ?? EMPTY_HARD_STATE, confState };

@@ -35,6 +35,7 @@ import {
   type ApplyState,
   decodeTruncatedState,
   encodeApplyState,
+  encodeConfState,
   encodeEntryValue,
   encodeHardState,
   encodeSnapshotMeta,
@@ -172,10 +173,20 @@ export class WriteBatch {
     return this.tablePut(Table.State, stateKey(regionId, StateKind.HardState), encodeHardState(hs));
   }
 
-  /** Records the applied index (and membership); commit it with the data it covers. */
+  /**
+   * Records the applied index, and the membership when it changed; commit it in the same
+   * batch as the data it covers, so a restart neither re-applies nor loses an entry.
+   */
   setApplyState(regionId: number, state: ApplyState): this {
     checkRegionId(regionId);
     checkIndex(state.appliedIndex, 'applied index');
+    if (state.confState) {
+      this.tablePut(
+        Table.State,
+        stateKey(regionId, StateKind.ConfState),
+        encodeConfState(state.confState),
+      );
+    }
     return this.tablePut(
       Table.State,
       stateKey(regionId, StateKind.ApplyState),

@@ -268,3 +268,28 @@ describe.each(ENGINES)('range edge cases ($name)', (factory) => {
     expect(e.scan({ start: k(1), end: k(3), reverse: true }).map((p) => p.key[0])).toEqual([2, 1]);
   });
 });
+
+describe.each(ENGINES)('apply state and membership ($name)', (factory) => {
+  it('the membership set with an apply state stays until set again', async () => {
+    const e = factory.open();
+    const cs = (voters: number[]) => ({
+      voters,
+      votersOutgoing: [],
+      learners: [],
+      learnersNext: [],
+      autoLeave: false,
+    });
+    await e
+      .batch()
+      .setSnapshotMeta(1, { index: 5, term: 5, confState: cs([1]) })
+      .commit();
+    expect(e.raftStorage(1).initialState().confState.voters).toEqual([1]);
+    await e
+      .batch()
+      .setApplyState(1, { appliedIndex: 6, confState: cs([1, 2]) })
+      .commit();
+    await e.batch().setApplyState(1, { appliedIndex: 7 }).commit();
+    expect(e.applyState(1)).toEqual({ appliedIndex: 7, confState: cs([1, 2]) });
+    expect(e.raftStorage(1).initialState().confState.voters).toEqual([1, 2]);
+  });
+});
