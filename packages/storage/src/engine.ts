@@ -58,7 +58,7 @@ export class StorageEngine implements BatchSink {
   private closed = false;
 
   constructor(
-    private readonly backend: Backend,
+    protected readonly backend: Backend,
     private readonly options: StorageEngineOptions = {},
   ) {
     this.log = new RaftLogReader(backend);
@@ -120,6 +120,11 @@ export class StorageEngine implements BatchSink {
       this.views.set(regionId, v);
     }
     return v;
+  }
+
+  /** Drops every cached log bound (after the backend's state changed underneath). */
+  protected forgetCaches(): void {
+    this.log.invalidateAll();
   }
 
   /** Forgets a region's view (after its log was destroyed). */

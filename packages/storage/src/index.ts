@@ -47,7 +47,7 @@ export {
   type MvccScanResult,
   type WriteVersion,
 } from './mvcc-reader.js';
-export { openLmdbEngine, openMemoryEngine } from './open.js';
+export { MemoryStorageEngine, openLmdbEngine, openMemoryEngine } from './open.js';
 export type { ApplyState, TruncatedState } from './raft-codec.js';
 export type { LogBounds } from './raft-log-reader.js';
 export { RegionRaftStorage, type SnapshotSource } from './region-raft-storage.js';

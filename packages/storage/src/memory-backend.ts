@@ -4,15 +4,17 @@
  * as on LMDB, nothing is visible when commit() returns), commits apply in call order, and a
  * throwing operation rolls the whole transaction back through an undo log.
  *
- * "Durable" and "visible" are the same here: the process is the disk. Not here: persistence
- * across processes, or a model of a power failure (the simulator drops the whole engine).
+ * Power failures are modelled as LMDB recovers from them: a prefix of the transactions
+ * survives. Every durable commit makes everything before it durable; transactions committed
+ * only "visible" since the last durable one are lost by loseUnsyncedWrites(). Not here:
+ * persistence across processes.
  */
 
 import { assert } from '@atoll/raft';
 import {
   ALL_TABLES,
   type Backend,
-  type Durability,
+  Durability,
   type KeyValue,
   type PinnedView,
   type ReadView,
@@ -108,19 +110,21 @@ export class MemoryBackend extends TablesView implements Backend {
   private closed = false;
   private usedBytes = 0;
   private committed = 0;
+  /** Undo logs of the visible-only transactions since the last durable one, oldest first. */
+  private unsynced: { undo: Undo[]; bytesDelta: number }[] = [];
 
   constructor(private readonly options: MemoryBackendOptions = {}) {
     super(emptyTables());
   }
 
-  commit(ops: readonly TxnOp[], _durability: Durability, putBytes: number): Promise<void> {
+  commit(ops: readonly TxnOp[], durability: Durability, putBytes: number): Promise<void> {
     if (this.closed) return Promise.reject(closedError('closed'));
-    const done = this.tail.then(() => this.apply(ops, putBytes));
+    const done = this.tail.then(() => this.apply(ops, durability, putBytes));
     this.tail = done.catch(() => {});
     return done;
   }
 
-  private apply(ops: readonly TxnOp[], putBytes: number): void {
+  private apply(ops: readonly TxnOp[], durability: Durability, putBytes: number): void {
     const cap = this.options.capacityBytes;
     if (cap !== undefined && putBytes > 0 && this.usedBytes + putBytes > cap) {
       throw new StorageError(
@@ -138,11 +142,30 @@ export class MemoryBackend extends TablesView implements Backend {
     }
     this.usedBytes += txn.bytesDelta;
     this.committed++;
+    if (durability === Durability.Durable) this.unsynced = [];
+    else this.unsynced.push({ undo: txn.undo, bytesDelta: txn.bytesDelta });
     assert(this.usedBytes >= 0, 'memory engine byte count went negative');
   }
 
   flushed(): Promise<void> {
     return this.tail;
+  }
+
+  /**
+   * A power failure: rolls back, newest first, every transaction committed only "visible"
+   * since the last durable one. Call it with no commit pending.
+   */
+  loseUnsyncedWrites(): number {
+    const lost = this.unsynced.length;
+    for (let i = this.unsynced.length - 1; i >= 0; i--) {
+      const t = this.unsynced[i]!;
+      const txn = new MemoryTxn(this.tables);
+      txn.undo.push(...t.undo);
+      txn.rollback();
+      this.usedBytes -= t.bytesDelta;
+    }
+    this.unsynced = [];
+    return lost;
   }
 
   pin(): PinnedView {

@@ -52,6 +52,11 @@ export class RaftLogReader {
     for (const r of regionIds) this.bounds.delete(r);
   }
 
+  /** Forgets every cached bound. */
+  invalidateAll(): void {
+    this.bounds.clear();
+  }
+
   /** The region's log bounds (cached). */
   logBounds(regionId: number): LogBounds {
     let b = this.bounds.get(regionId);
