@@ -76,6 +76,7 @@ function checkWriteKind(k: number): WriteKind {
   return k as WriteKind;
 }
 
+/** A lock record's bytes. */
 export function encodeLock(l: Lock): Uint8Array {
   const flags =
     (l.shortValue ? HAS_SHORT_VALUE : 0) |
@@ -91,6 +92,7 @@ export function encodeLock(l: Lock): Uint8Array {
   return w.finish();
 }
 
+/** Decodes a lock record; STORAGE_ERR_CORRUPT if it is not one. */
 export function decodeLock(v: Uint8Array): Lock {
   const r = new ByteReader(v, 'lock');
   if (r.u8() !== FORMAT_V1) throw corruptError('lock format');
@@ -110,6 +112,7 @@ export function decodeLock(v: Uint8Array): Lock {
   return lock;
 }
 
+/** A write record's bytes. */
 export function encodeWrite(w: WriteRecord): Uint8Array {
   const out = new ByteWriter(16 + (w.shortValue?.byteLength ?? 0));
   out
@@ -121,6 +124,7 @@ export function encodeWrite(w: WriteRecord): Uint8Array {
   return out.finish();
 }
 
+/** Decodes a write record; STORAGE_ERR_CORRUPT if it is not one. */
 export function decodeWrite(v: Uint8Array): WriteRecord {
   const r = new ByteReader(v, 'write record');
   if (r.u8() !== FORMAT_V1) throw corruptError('write record format');

@@ -70,10 +70,12 @@ export function decodeEntryValue(index: number, v: Uint8Array): Entry {
   return { index, term, type, data: v.subarray(ENTRY_HEADER_BYTES) };
 }
 
+/** A hard state's bytes: format, term, vote, commit. */
 export function encodeHardState(hs: HardState): Uint8Array {
   return new ByteWriter(32).u8(FORMAT_V1).u64(hs.term).u64(hs.vote).u64(hs.commit).finish();
 }
 
+/** Decodes a hard state; STORAGE_ERR_CORRUPT if it is not one. */
 export function decodeHardState(v: Uint8Array): HardState {
   const r = new ByteReader(v, 'hard state');
   if (r.u8() !== FORMAT_V1) throw corruptError('hard state format');
@@ -113,6 +115,7 @@ function readConfState(r: ByteReader): ConfState {
   };
 }
 
+/** An apply state's bytes: format, applied index (the membership is its own record). */
 export function encodeApplyState(s: ApplyState): Uint8Array {
   return new ByteWriter(16).u8(FORMAT_V1).u64(s.appliedIndex).finish();
 }
@@ -126,12 +129,14 @@ export function decodeAppliedIndex(v: Uint8Array): number {
   return appliedIndex;
 }
 
+/** A membership record's bytes. */
 export function encodeConfState(cs: ConfState): Uint8Array {
   const w = new ByteWriter().u8(FORMAT_V1);
   writeConfState(w, cs);
   return w.finish();
 }
 
+/** Decodes a membership record. */
 export function decodeConfState(v: Uint8Array): ConfState {
   const r = new ByteReader(v, 'conf state');
   if (r.u8() !== FORMAT_V1) throw corruptError('conf state format');
@@ -140,10 +145,12 @@ export function decodeConfState(v: Uint8Array): ConfState {
   return cs;
 }
 
+/** A truncation point's bytes: format, index, term. */
 export function encodeTruncatedState(t: TruncatedState): Uint8Array {
   return new ByteWriter(24).u8(FORMAT_V1).u64(t.index).u64(t.term).finish();
 }
 
+/** Decodes a truncation point. */
 export function decodeTruncatedState(v: Uint8Array): TruncatedState {
   const r = new ByteReader(v, 'truncated state');
   if (r.u8() !== FORMAT_V1) throw corruptError('truncated state format');
@@ -152,12 +159,14 @@ export function decodeTruncatedState(v: Uint8Array): TruncatedState {
   return t;
 }
 
+/** Snapshot metadata bytes: format, index, term, membership. */
 export function encodeSnapshotMeta(m: SnapshotMetadata): Uint8Array {
   const w = new ByteWriter().u8(FORMAT_V1).u64(m.index).u64(m.term);
   writeConfState(w, m.confState);
   return w.finish();
 }
 
+/** Decodes snapshot metadata. */
 export function decodeSnapshotMeta(v: Uint8Array): SnapshotMetadata {
   const r = new ByteReader(v, 'snapshot metadata');
   if (r.u8() !== FORMAT_V1) throw corruptError('snapshot metadata format');

@@ -28,6 +28,7 @@ const VERSION = 1;
 export const CHUNK_HEADER_BYTES = 4 + 1 + 4 + 4;
 const CRC_BYTES = 4;
 
+/** The tag byte in front of each record of a chunk body. */
 export const RecordTag = {
   Header: 1,
   Pair: 2,
@@ -83,6 +84,7 @@ export function encodeStagedPair(key: Uint8Array, value: Uint8Array): Uint8Array
   return new ByteWriter(key.byteLength + value.byteLength + 4).bytes(key).raw(value).finish();
 }
 
+/** Splits a staged pair back into its data-table key and value. */
 export function decodeStagedPair(v: Uint8Array): {
   readonly key: Uint8Array;
   readonly value: Uint8Array;

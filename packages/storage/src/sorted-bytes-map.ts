@@ -7,6 +7,7 @@
 import type { KeyValue, TableScan } from './backend.js';
 import { compareBytes, EMPTY_BYTES } from './bytes.js';
 
+/** An ordered byte-string map (see the header). */
 export class SortedBytesMap {
   /** Invariant: keys are strictly increasing; values[i] belongs to keys[i]. */
   private keys: Uint8Array[] = [];

@@ -1,3 +1,9 @@
+/**
+ * Key encoding properties (memcomparable order, round trip, prefix-freedom; version-key order
+ * and ranges; key-space separation) on random byte keys rich in empty, 0x00 and 0xFF, and the
+ * resulting scan order through both engines.
+ */
+
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareBytes } from '../src/bytes.js';

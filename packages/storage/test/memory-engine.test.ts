@@ -1,3 +1,5 @@
+/** What only the memory engine does: model a power failure as LMDB recovers from one. */
+
 import { EntryType } from '@atoll/raft';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openMemoryEngine } from '../src/index.js';

@@ -1,3 +1,9 @@
+/**
+ * The Raft log engine's semantics on both engines: appends and reads, byte limits, conflicting
+ * suffixes, many regions in one batch, compaction, snapshot positions, state records, which
+ * batches wait for the disk, pipelined commits, and range edge cases.
+ */
+
 import { type Entry, EntryType, isRaftError, RaftErrorCode } from '@atoll/raft';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, ENGINES } from './engines.js';
