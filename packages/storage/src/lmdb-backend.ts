@@ -174,8 +174,13 @@ export class LmdbBackend implements Backend {
     });
     // Captured now, in the same turn: the flush promise of the write batch holding this
     // transaction (read later, it could belong to a batch that has no flush pending).
+    // (`then` is called synchronously here: Promise.resolve(thenable) would defer it.)
     const flushed =
-      durability === Durability.Durable ? Promise.resolve(this.env.flushed) : undefined;
+      durability === Durability.Durable
+        ? new Promise<unknown>((resolve, reject) => {
+            this.env.flushed.then(resolve, reject);
+          })
+        : undefined;
     flushed?.catch(() => {});
     try {
       await committed;
