@@ -239,6 +239,31 @@ describe.each(ENGINES)('raft log engine ($name)', (factory) => {
     expect((await forced.commit()).durability).toBe('durable');
   });
 
+  it('a failing batch among pipelined ones rolls back alone', async () => {
+    const e = factory.open();
+    const k = (x: number) => Uint8Array.of(x);
+    const first = e
+      .batch()
+      .put(k(1), k(1))
+      .appendEntries(1, ents(1, 2, 1))
+      .commit();
+    const bad = e
+      .batch()
+      .put(k(2), k(2))
+      .appendEntries(1, ents(9, 9, 1))
+      .commit();
+    const third = e
+      .batch()
+      .put(k(3), k(3))
+      .appendEntries(1, ents(3, 3, 1))
+      .commit();
+    await first;
+    await expect(bad).rejects.toThrow(/does not continue the log/);
+    await third;
+    expect([e.get(k(1)), e.get(k(2)), e.get(k(3))]).toEqual([k(1), undefined, k(3)]);
+    expect(e.raftStorage(1).lastIndex()).toBe(3);
+  });
+
   it('pipelined batches commit in call order', async () => {
     const e = factory.open();
     const commits: Promise<unknown>[] = [];
