@@ -237,7 +237,7 @@ export class KvService implements KvHandler {
 }
 
 function routeOf(context: atoll.kv.IContext | null | undefined): RequestRoute {
-  if (!context || !context.regionId) throw malformed('the request has no region context');
+  if (!context?.regionId) throw malformed('the request has no region context');
   if (!context.epoch) throw malformed('the request has no region epoch');
   return {
     regionId: Number(context.regionId),

@@ -57,8 +57,11 @@ export class RegionPeer {
   idleTicks = 0;
   /** Leader only: mark this tick's heartbeats as the last before quiescing. */
   quiesceNow = false;
-  /** Set when the peer has been removed from its region; the store destroys it. */
-  removed = false;
+  /**
+   * Stores of peers we have heard from. A peer created empty (to be initialized by a
+   * snapshot) knows no region members yet, but must answer the leader that contacted it.
+   */
+  readonly knownPeerStores = new Map<number, number>();
 
   constructor(opts: {
     region: RegionMeta;
@@ -92,8 +95,14 @@ export class RegionPeer {
 
   /** The store of the peer this one believes leads the region, or 0. */
   leaderStoreId(): number {
-    const leader = this.leaderPeerId;
-    return this.region.peers.find((p) => p.id === leader)?.storeId ?? 0;
+    return this.storeOfPeer(this.leaderPeerId) ?? 0;
+  }
+
+  /** Where a peer of this region lives, from the region's members or from its messages. */
+  storeOfPeer(peerId: number): number | undefined {
+    return (
+      this.region.peers.find((p) => p.id === peerId)?.storeId ?? this.knownPeerStores.get(peerId)
+    );
   }
 
   get appliedIndex(): number {

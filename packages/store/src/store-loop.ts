@@ -15,6 +15,7 @@ import { isRaftError, type Message, MessageType, RaftErrorCode, type Ready } fro
 import { type ApplyResult, applyEntries } from './apply.js';
 import type { RaftEnvelope } from './env/transport.js';
 import { noteQuiesce } from './hibernation.js';
+import { maybeCompactLog } from './log-gc.js';
 import { messageToProto } from './raft-codec.js';
 import { fromProtoRegion } from './region.js';
 import { proposalDropped } from './region-errors.js';
@@ -65,6 +66,13 @@ async function iterate(store: Store): Promise<void> {
         storeId: store.storeId,
         regionExists: (id) => store.peers.has(id) || store.tombstones.has(id),
       });
+    }
+    if (applied && !applied.removedSelf)
+      maybeCompactLog(peer, batch, store.config.logCompactEntries);
+    if (applied?.removedSelf) {
+      // This store left the region: its data and log go in the same batch as the tombstone.
+      batch.deleteRange(peer.region.startKey, peer.region.endKey);
+      batch.destroyRegionLog(regionId);
     }
     if (applied || ready.snapshot) {
       batch.setRegionState({
@@ -143,8 +151,13 @@ function send(store: Store, peer: RegionPeer, messages: readonly Message[]): voi
   const byStore = new Map<number, RaftEnvelope[]>();
   const quiesce = noteQuiesce(peer);
   for (const m of messages) {
-    const to = peer.region.peers.find((p) => p.id === m.to);
-    if (!to) continue;
+    const toStore = peer.storeOfPeer(m.to);
+    if (toStore === undefined) continue;
+    const to = {
+      id: m.to,
+      storeId: toStore,
+      isLearner: peer.region.peers.find((p) => p.id === m.to)?.isLearner ?? false,
+    };
     const envelope: RaftEnvelope = {
       regionId: peer.region.id,
       fromPeer: { id: peer.peerId, storeId: store.storeId },

@@ -43,6 +43,9 @@ import type { StoreConfig } from './store-config.js';
 import type { StoreEnv } from './store-env.js';
 import { runLoop } from './store-loop.js';
 
+/** Most regions an EpochNotMatch answer carries; the client asks PD for the rest. */
+const EPOCH_NOT_MATCH_REGIONS_MAX = 16;
+
 export interface StoreDeps {
   readonly config: StoreConfig;
   readonly storage: StoreStorage;
@@ -302,6 +305,8 @@ export class Store implements TransportHandlers {
       if (!peer) return;
     }
     if (peer.peerId !== toPeer) return; // addressed to an older or newer peer of this region
+    if (env.fromPeer?.id)
+      peer.knownPeerStores.set(Number(env.fromPeer.id), Number(env.fromPeer.storeId ?? 0));
     const m = messageFromProto(env.message ?? {});
     try {
       peer.node.step(m);
@@ -365,24 +370,32 @@ export class Store implements TransportHandlers {
   routeLeader(route: RequestRoute, allowFollower = false): RegionPeer | RegionError {
     const peer = this.peers.get(route.regionId);
     if (!peer || peer.region.peers.length === 0) return regionNotFound(route.regionId);
-    if (!sameEpoch(peer.region.epoch, route.epoch))
-      return epochNotMatch(this.overlappingRegions(peer.region), route.epoch);
+    if (!sameEpoch(peer.region.epoch, route.epoch)) {
+      return epochNotMatch(this.overlappingRegions(peer.region, route.epoch.version), route.epoch);
+    }
     if (!allowFollower && !peer.isLeader) return notLeader(peer.region, peer.leaderPeerId);
     return peer;
   }
 
-  /** The regions this store knows around `region`: what a client needs after a split. */
-  overlappingRegions(region: RegionMeta): RegionMeta[] {
-    const out: RegionMeta[] = [];
-    for (const p of this.peers.values()) {
-      if (
-        p.region.id === region.id ||
-        rangesOverlap(p.region.startKey, p.region.endKey, region.startKey, region.endKey)
-      ) {
-        out.push(p.region);
+  /**
+   * The regions a client with a stale epoch needs: the region as it is now, and the regions
+   * split off it since (the contiguous run of newer regions to its right).
+   */
+  overlappingRegions(region: RegionMeta, requestedVersion = 0): RegionMeta[] {
+    const byStart = [...this.peers.values()]
+      .map((p) => p.region)
+      .filter((r) => r.peers.length > 0)
+      .sort((a, b) => compareBytes(a.startKey, b.startKey));
+    const out: RegionMeta[] = [region];
+    let end = region.endKey;
+    for (const r of byStart) {
+      if (out.length >= EPOCH_NOT_MATCH_REGIONS_MAX || end.length === 0) break;
+      if (compareBytes(r.startKey, end) === 0 && r.epoch.version > requestedVersion) {
+        out.push(r);
+        end = r.endKey;
       }
     }
-    return out.sort((a, b) => compareBytes(a.startKey, b.startKey));
+    return out;
   }
 
   /** Proposes client writes to a region; resolves when applied (and durable) or refused. */
