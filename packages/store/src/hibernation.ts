@@ -28,19 +28,26 @@ export function noteQuiesce(peer: RegionPeer): boolean {
   return peer.quiesceNow;
 }
 
+/**
+ * Before ticking: leaders that flagged last tick's heartbeats as their last stop now (so
+ * they produce no unflagged heartbeat that would wake their followers again).
+ */
+export function beforeTick(store: Store): void {
+  for (const peer of store.active) {
+    if (!peer.quiesceNow) continue;
+    peer.quiesceNow = false;
+    peer.quiescent = true;
+    store.active.delete(peer);
+  }
+}
+
 export function onTickHibernation(store: Store): void {
   const { quiesceAfterTicks, storeHeartbeatTicks, storeDownTicks, wakePerTick } = store.config;
 
   for (const peer of store.active) {
-    if (peer.quiesceNow) {
-      // Last tick's heartbeats carried the flag: stop now.
-      peer.quiesceNow = false;
-      peer.quiescent = true;
-      store.active.delete(peer);
-      continue;
-    }
     if (!peer.isLeader) continue;
     peer.idleTicks = peer.isIdleLeader() ? peer.idleTicks + 1 : 0;
+    // This tick's heartbeats go out flagged; the next tick stops the peer (beforeTick).
     if (peer.idleTicks >= quiesceAfterTicks) peer.quiesceNow = true;
   }
 

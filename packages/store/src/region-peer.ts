@@ -202,7 +202,7 @@ export class RegionPeer {
    * group can stop ticking without anyone noticing (hibernation).
    */
   isIdleLeader(): boolean {
-    if (!this.isLeader || this.hasPendingWork() || this.node.hasReady()) return false;
+    if (!this.isLeader || this.hasPendingWork()) return false;
     const raft = this.node.raft;
     const last = raft.log.lastIndex();
     if (raft.log.committed !== last || raft.log.applied !== last || raft.leadTransferee !== 0)

@@ -11,6 +11,7 @@
 import {
   type ConfChange,
   isRaftError,
+  MessageType,
   RaftErrorCode,
   type RaftLogger,
   type Role,
@@ -20,7 +21,7 @@ import { encodeChangePeers, SPLIT_INIT_INDEX } from './apply.js';
 import { type Command, encodeCommand, type WriteOp } from './command-codec.js';
 import type { RaftEnvelope, RaftTransport, TransportHandlers } from './env/transport.js';
 import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
-import { onTickHibernation, wake } from './hibernation.js';
+import { beforeTick, onTickHibernation, wake } from './hibernation.js';
 import { messageFromProto } from './raft-codec.js';
 import { compareBytes, type Epoch, type PeerMeta, type RegionMeta, sameEpoch } from './region.js';
 import {
@@ -265,6 +266,7 @@ export class Store implements TransportHandlers {
   private onTick(): void {
     if (this.stopped) return;
     this.tick++;
+    beforeTick(this);
     for (const peer of this.active) {
       peer.node.tick();
       peer.expire(this.tick, (what) => timeoutOutcome(what));
@@ -318,7 +320,8 @@ export class Store implements TransportHandlers {
       // The leader is idle and has stopped ticking: so can we.
       peer.quiescent = true;
       this.active.delete(peer);
-    } else if (peer.quiescent) {
+    } else if (peer.quiescent && m.type !== MessageType.HeartbeatResponse) {
+      // A heartbeat response (e.g. to our last, flagged heartbeat) needs no waking up.
       wake(this, peer);
     }
     this.dirty.add(peer);
