@@ -88,7 +88,24 @@ async function iterate(store: Store): Promise<void> {
 
   // Appends go out while our own write is in flight (Raft thesis §10.2.1).
   store.transport.flush();
-  if (work.length > 0) await batch.commit();
+  if (work.length > 0) {
+    const started = store.env.now();
+    await batch.commit();
+    const m = store.metrics;
+    m.fsyncSeconds.observe((store.env.now() - started) / 1000);
+    m.batchRegions.observe(work.length);
+    let entries = 0;
+    let appliedCount = 0;
+    let messages = 0;
+    for (const w of work) {
+      entries += w.ready.entries.length;
+      appliedCount += w.ready.committedEntries.length;
+      messages += w.ready.messages.length + w.ready.messagesAfterPersist.length;
+    }
+    m.batchEntries.observe(entries);
+    m.batchApplied.observe(appliedCount);
+    m.messagesPerIteration.observe(messages);
+  }
 
   for (const { peer, ready, applied } of work) {
     peer.node.persisted(ready.number);

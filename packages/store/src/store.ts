@@ -22,6 +22,7 @@ import { type Command, encodeCommand, type WriteOp } from './command-codec.js';
 import type { RaftEnvelope, RaftTransport, TransportHandlers } from './env/transport.js';
 import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 import { beforeTick, onTickHibernation, wake } from './hibernation.js';
+import { StoreMetrics } from './metrics.js';
 import { messageFromProto } from './raft-codec.js';
 import { compareBytes, type Epoch, type PeerMeta, type RegionMeta, sameEpoch } from './region.js';
 import {
@@ -43,6 +44,9 @@ import type { RegionState, StoreStorage } from './storage-port.js';
 import type { StoreConfig } from './store-config.js';
 import type { StoreEnv } from './store-env.js';
 import { runLoop } from './store-loop.js';
+
+/** Gauges (regions, leaders, hibernating) are refreshed every so many ticks: a full scan. */
+const GAUGE_EVERY_TICKS = 20;
 
 /** Most regions an EpochNotMatch answer carries; the client asks PD for the rest. */
 const EPOCH_NOT_MATCH_REGIONS_MAX = 16;
@@ -92,6 +96,7 @@ export class Store implements TransportHandlers {
   private stopTicker: (() => void) | undefined;
   stopped = false;
   failed: Error | undefined;
+  readonly metrics: StoreMetrics;
 
   constructor(private readonly deps: StoreDeps) {
     this.config = deps.config;
@@ -99,6 +104,7 @@ export class Store implements TransportHandlers {
     this.transport = deps.transport;
     this.env = deps.env;
     this.logger = deps.logger ?? silentLogger;
+    this.metrics = new StoreMetrics({ store: String(deps.config.storeId) });
   }
 
   get storeId(): number {
@@ -273,7 +279,20 @@ export class Store implements TransportHandlers {
       this.dirty.add(peer);
     }
     onTickHibernation(this);
+    if (this.tick % GAUGE_EVERY_TICKS === 0) this.updateGauges();
     this.scheduleLoop();
+  }
+
+  private updateGauges(): void {
+    let leaders = 0;
+    let quiescent = 0;
+    for (const p of this.peers.values()) {
+      if (p.isLeader) leaders++;
+      if (p.quiescent) quiescent++;
+    }
+    this.metrics.regions.set(this.peers.size);
+    this.metrics.leaders.set(leaders);
+    this.metrics.quiescentRegions.set(quiescent);
   }
 
   // ---- inbound Raft traffic -------------------------------------------------------------
@@ -473,7 +492,12 @@ export class Store implements TransportHandlers {
         }
         throw e;
       }
-      peer.trackProposal(this.tick + this.config.requestTimeoutTicks, resolve);
+      const started = this.env.now();
+      this.metrics.proposals.inc();
+      peer.trackProposal(this.tick + this.config.requestTimeoutTicks, (outcome) => {
+        this.metrics.writeLatency.observe((this.env.now() - started) / 1000);
+        resolve(outcome);
+      });
       this.markDirty(peer);
     });
   }
@@ -496,6 +520,7 @@ export class Store implements TransportHandlers {
       });
     }
     wake(this, peer);
+    const started = this.env.now();
     return new Promise((resolve) => {
       peer.readsQueued.push({
         deadlineTick: this.tick + this.config.requestTimeoutTicks,
@@ -504,6 +529,7 @@ export class Store implements TransportHandlers {
             resolve(failure);
             return;
           }
+          this.metrics.readLatency.observe((this.env.now() - started) / 1000);
           // The region may have changed while we waited: check again before reading.
           const again = this.routeLeader(route);
           resolve(again instanceof RegionPeer ? read(again) : asFailure(again));
