@@ -39,6 +39,7 @@ import {
   RegionPeer,
   type WriteOutcome,
 } from './region-peer.js';
+import { moveLeadersAway } from './shutdown.js';
 import { receiveSnapshot, snapshotSource } from './snapshots.js';
 import type { RegionState, StoreStorage } from './storage-port.js';
 import type { StoreConfig } from './store-config.js';
@@ -121,7 +122,16 @@ export class Store implements TransportHandlers {
     this.logger.info({ store: this.storeId, regions: this.peers.size }, 'store started');
   }
 
-  /** Stops ticking and fails what is waiting. Leaders are not moved here: see shutdown.ts. */
+  /**
+   * Stops gracefully: moves leadership away (at most `deadlineTicks`), then stops. Use
+   * stop() alone to stop at once.
+   */
+  async shutdown(deadlineTicks: number): Promise<void> {
+    if (!this.stopped) await moveLeadersAway(this, deadlineTicks);
+    await this.stop();
+  }
+
+  /** Stops ticking and fails what is waiting. Leaders are not moved: see shutdown(). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopTicker?.();
@@ -269,9 +279,19 @@ export class Store implements TransportHandlers {
     this.deps.onFatal?.(error);
   }
 
+  private tickWaiters: (() => void)[] = [];
+
+  /** Resolves at the next store tick (for waits measured in ticks, e.g. shutdown). */
+  nextTick(): Promise<void> {
+    return new Promise((resolve) => this.tickWaiters.push(resolve));
+  }
+
   private onTick(): void {
     if (this.stopped) return;
     this.tick++;
+    const waiters = this.tickWaiters;
+    this.tickWaiters = [];
+    for (const w of waiters) w();
     beforeTick(this);
     for (const peer of this.active) {
       peer.node.tick();
