@@ -29,6 +29,12 @@ export const StoreErrorCode = {
   StreamBroken: 'STORE_ERR_STREAM_BROKEN',
   /** An invalid admin request (split outside the region, unknown peer, ...). */
   InvalidAdmin: 'STORE_ERR_INVALID_ADMIN',
+  /** Another live process holds the data folder. */
+  DataDirLocked: 'STORE_ERR_DATA_DIR_LOCKED',
+  /** A listen address is taken. */
+  AddressInUse: 'STORE_ERR_ADDRESS_IN_USE',
+  /** A configuration value is missing or invalid. */
+  InvalidConfig: 'STORE_ERR_INVALID_CONFIG',
 } as const;
 
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
