@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { key, regionOn, StoreCluster } from './helpers/store-cluster.js';
+import { key, regionOn, StoreCluster } from '../src/testing/index.js';
 
 function manyRegions(n: number) {
   // Region i covers [r{i}, r{i+1}); region ids start at 1.

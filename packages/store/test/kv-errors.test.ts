@@ -3,7 +3,7 @@
 import type { atoll } from '@atoll/proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KEY_BYTES_MAX, VALUE_BYTES_MAX } from '../src/limits.js';
-import { key, regionOn, StoreCluster } from './helpers/store-cluster.js';
+import { key, regionOn, StoreCluster } from '../src/testing/index.js';
 
 describe('KV service errors', () => {
   let c: StoreCluster;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { regionOn, StoreCluster } from './helpers/store-cluster.js';
+import { regionOn, StoreCluster } from '../src/testing/index.js';
 
 describe('graceful shutdown', () => {
   it('moves every leader away before the store stops', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type StatusServer, startStatusServer } from '../src/env/status-server.js';
-import { regionOn, StoreCluster } from './helpers/store-cluster.js';
+import { regionOn, StoreCluster } from '../src/testing/index.js';
 
 describe('status HTTP port', () => {
   let server: StatusServer | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { regionOn, StoreCluster } from './helpers/store-cluster.js';
+import { regionOn, StoreCluster } from '../src/testing/index.js';
 
 describe('store: in-process cluster', () => {
   it('elects a leader for a bootstrapped region and serves writes and reads', async () => {

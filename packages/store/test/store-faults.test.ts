@@ -5,7 +5,7 @@
 
 import { ConfChangeTransition, ConfChangeType } from '@atoll/raft';
 import { describe, expect, it } from 'vitest';
-import { key, regionOn, StoreCluster } from './helpers/store-cluster.js';
+import { key, regionOn, StoreCluster } from '../src/testing/index.js';
 
 describe('store faults', () => {
   for (const seed of [1, 2, 3]) {

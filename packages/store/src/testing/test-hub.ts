@@ -3,7 +3,7 @@
  * microtasks, in order per pair, with link filters for partitions.
  */
 
-import type { RaftEnvelope, RaftTransport, TransportHandlers } from '../../src/env/transport.js';
+import type { RaftEnvelope, RaftTransport, TransportHandlers } from '../env/transport.js';
 
 export class TestHub {
   private readonly handlers = new Map<number, TransportHandlers>();

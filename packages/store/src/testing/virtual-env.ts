@@ -5,7 +5,7 @@
  */
 
 import { SeededRandom } from '@atoll/raft';
-import type { StoreEnv } from '../../src/store-env.js';
+import type { StoreEnv } from '../store-env.js';
 
 export class VirtualEnv implements StoreEnv {
   private nowMs = 0;

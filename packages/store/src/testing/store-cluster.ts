@@ -4,12 +4,12 @@
  */
 
 import type { atoll } from '@atoll/proto';
-import { KvService } from '../../src/kv-service.js';
-import { MemoryStoreStorage } from '../../src/memory-store-storage.js';
-import type { RegionMeta } from '../../src/region.js';
-import type { RegionPeer } from '../../src/region-peer.js';
-import { Store } from '../../src/store.js';
-import { STORE_DEFAULTS, type StoreConfig } from '../../src/store-config.js';
+import { KvService } from '../kv-service.js';
+import { MemoryStoreStorage } from '../memory-store-storage.js';
+import type { RegionMeta } from '../region.js';
+import type { RegionPeer } from '../region-peer.js';
+import { Store } from '../store.js';
+import { STORE_DEFAULTS, type StoreConfig } from '../store-config.js';
 import { TestHub } from './test-hub.js';
 import { VirtualEnv } from './virtual-env.js';
 
@@ -97,12 +97,33 @@ export class StoreCluster {
     }
   }
 
+  private virtualMs = 0;
+  private sleepers: { until: number; wake: () => void }[] = [];
+
+  /** Milliseconds of virtual time so far (one tick = tickMs). */
+  virtualNow(): number {
+    return this.virtualMs;
+  }
+
+  /** Resolves once `ms` of virtual time has passed (driven by tick()). */
+  sleep(ms: number): Promise<void> {
+    return new Promise((wake) => this.sleepers.push({ until: this.virtualMs + ms, wake }));
+  }
+
   /** Advances every live store by `n` ticks. */
   async tick(n = 1): Promise<void> {
     for (let i = 0; i < n; i++) {
       for (const s of this.stores.values()) if (s.up) s.env.fire();
+      this.virtualMs += this.tickMs;
+      const due = this.sleepers.filter((s) => s.until <= this.virtualMs);
+      this.sleepers = this.sleepers.filter((s) => s.until > this.virtualMs);
+      for (const s of due) s.wake();
       await this.settle();
     }
+  }
+
+  private get tickMs(): number {
+    return this.config.tickMs ?? STORE_DEFAULTS.tickMs;
   }
 
   /** Ticks until `done` holds; fails after `maxTicks`. */
