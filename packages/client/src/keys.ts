@@ -43,13 +43,13 @@ export function tuple(...parts: (string | number | bigint | Uint8Array)[]): Buff
       chunks.push(Buffer.from([0x02]), int(p));
     } else {
       const bytes = typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p);
-      chunks.push(Buffer.from([0x01]), escape(bytes), Buffer.from([0x00, 0x01]));
+      chunks.push(Buffer.from([0x01]), escapeZeros(bytes), Buffer.from([0x00, 0x01]));
     }
   }
   return Buffer.concat(chunks);
 }
 
-function escape(b: Buffer): Buffer {
+function escapeZeros(b: Buffer): Buffer {
   const out: number[] = [];
   for (const x of b) {
     out.push(x);
