@@ -4,6 +4,7 @@
  */
 
 export { SPLIT_INIT_INDEX } from './apply.js';
+export { EngineStoreStorage } from './engine-storage.js';
 export { type DataDirLock, lockDataDir } from './env/data-dir-lock.js';
 export type { KvHandler, KvRequest, KvResponse } from './env/kv-handler.js';
 export { nodeEnv } from './env/node-env.js';
@@ -12,7 +13,6 @@ export type { RaftEnvelope, RaftTransport, TransportHandlers } from './env/trans
 export { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 export { KvService } from './kv-service.js';
 export * from './limits.js';
-export { MemoryStoreStorage } from './memory-store-storage.js';
 export { StoreMetrics } from './metrics.js';
 export {
   compareBytes,

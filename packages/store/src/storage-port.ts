@@ -52,8 +52,10 @@ export interface StoreBatch {
   compactLog(regionId: number, index: number): void;
   put(key: Uint8Array, value: Uint8Array): void;
   delete(key: Uint8Array): void;
-  /** Deletes [start, end); empty end is unbounded. */
+  /** Deletes raw keys in [start, end); empty end is unbounded. */
   deleteRange(start: Uint8Array, end: Uint8Array): void;
+  /** Deletes every key space (raw and transactional) in [start, end): a region leaving. */
+  clearRange(start: Uint8Array, end: Uint8Array): void;
   setRegionState(state: RegionState): void;
   /** Replaces [start, end) with the region's staged snapshot data (see stageSnapshot). */
   installStagedSnapshot(regionId: number, start: Uint8Array, end: Uint8Array): void;

@@ -71,7 +71,7 @@ async function iterate(store: Store): Promise<void> {
       maybeCompactLog(peer, batch, store.config.logCompactEntries);
     if (applied?.removedSelf) {
       // This store left the region: its data and log go in the same batch as the tombstone.
-      batch.deleteRange(peer.region.startKey, peer.region.endKey);
+      batch.clearRange(peer.region.startKey, peer.region.endKey);
       batch.destroyRegionLog(regionId);
     }
     if (applied || ready.snapshot) {

@@ -4,8 +4,9 @@
  */
 
 import type { atoll } from '@atoll/proto';
+import { openMemoryEngine } from '@atoll/storage';
+import { EngineStoreStorage } from '../engine-storage.js';
 import { KvService } from '../kv-service.js';
-import { MemoryStoreStorage } from '../memory-store-storage.js';
 import type { RegionMeta } from '../region.js';
 import type { RegionPeer } from '../region-peer.js';
 import { Store } from '../store.js';
@@ -18,7 +19,7 @@ export interface TestStore {
   store: Store;
   kv: KvService;
   env: VirtualEnv;
-  readonly storage: MemoryStoreStorage;
+  readonly storage: EngineStoreStorage;
   up: boolean;
 }
 
@@ -57,7 +58,8 @@ export class StoreCluster {
     config?: Partial<StoreConfig>;
   }): Promise<StoreCluster> {
     const c = new StoreCluster(opts.seed ?? 1, opts.config ?? {});
-    for (let id = 1; id <= opts.stores; id++) c.startStore(id, new MemoryStoreStorage());
+    for (let id = 1; id <= opts.stores; id++)
+      c.startStore(id, new EngineStoreStorage(openMemoryEngine()));
     for (const region of opts.regions) {
       for (const p of region.peers) await c.node(p.storeId).store.bootstrapRegion(region);
     }
@@ -65,7 +67,7 @@ export class StoreCluster {
     return c;
   }
 
-  private startStore(id: number, storage: MemoryStoreStorage): TestStore {
+  private startStore(id: number, storage: EngineStoreStorage): TestStore {
     const env = new VirtualEnv(this.seed * 1000 + id);
     const store = new Store({
       config: { ...STORE_DEFAULTS, ...this.config, storeId: id, clusterId: 1 },
@@ -227,8 +229,18 @@ export class StoreCluster {
 
   /** Every key-value pair of a store, as text, for comparing replicas. */
   dataOf(id: number): string[] {
-    return this.node(id)
-      .storage.allData()
-      .map((kv) => `${dec.decode(kv.key)}=${dec.decode(kv.value)}`);
+    const all = this.node(id).storage.scan({
+      start: new Uint8Array(),
+      end: new Uint8Array(),
+      limit: Number.MAX_SAFE_INTEGER,
+      reverse: false,
+      keyOnly: false,
+    });
+    return all.map((kv) => `${dec.decode(kv.key)}=${dec.decode(kv.value)}`);
+  }
+
+  /** Storage transactions a store has committed (each one fsync with LMDB). */
+  commits(id: number): number {
+    return this.node(id).storage.engine.transactions() ?? 0;
   }
 }
