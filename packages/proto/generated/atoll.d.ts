@@ -2836,6 +2836,3500 @@ export namespace atoll {
         }
     }
 
+    /** Namespace pd. */
+    namespace pd {
+
+        /**
+         * Properties of a RequestHeader.
+         * @deprecated Use atoll.pd.RequestHeader.$Properties instead.
+         */
+        interface IRequestHeader extends atoll.pd.RequestHeader.$Properties {
+        }
+
+        /** Represents a RequestHeader. */
+        class RequestHeader {
+
+            /**
+             * Constructs a new RequestHeader.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.RequestHeader.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** RequestHeader clusterId. */
+            clusterId: number;
+
+            /**
+             * Creates a new RequestHeader instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RequestHeader instance
+             */
+            static create(properties: atoll.pd.RequestHeader.$Shape): atoll.pd.RequestHeader & atoll.pd.RequestHeader.$Shape;
+            static create(properties?: atoll.pd.RequestHeader.$Properties): atoll.pd.RequestHeader;
+
+            /**
+             * Encodes the specified RequestHeader message. Does not implicitly {@link atoll.pd.RequestHeader.verify|verify} messages.
+             * @param message RequestHeader message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.RequestHeader.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RequestHeader message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.RequestHeader & atoll.pd.RequestHeader.$Shape} RequestHeader
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.RequestHeader & atoll.pd.RequestHeader.$Shape;
+        }
+
+        namespace RequestHeader {
+
+            /** Properties of a RequestHeader. */
+            interface $Properties {
+
+                /** RequestHeader clusterId */
+                clusterId?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a RequestHeader. */
+            type $Shape = atoll.pd.RequestHeader.$Properties;
+        }
+
+        /**
+         * Properties of a ResponseHeader.
+         * @deprecated Use atoll.pd.ResponseHeader.$Properties instead.
+         */
+        interface IResponseHeader extends atoll.pd.ResponseHeader.$Properties {
+        }
+
+        /** Represents a ResponseHeader. */
+        class ResponseHeader {
+
+            /**
+             * Constructs a new ResponseHeader.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.ResponseHeader.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ResponseHeader clusterId. */
+            clusterId: number;
+
+            /** ResponseHeader error. */
+            error?: (atoll.error.Error.$Properties|null);
+
+            /** ResponseHeader leader. */
+            leader?: (atoll.pd.Member.$Properties|null);
+
+            /**
+             * Creates a new ResponseHeader instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ResponseHeader instance
+             */
+            static create(properties: atoll.pd.ResponseHeader.$Shape): atoll.pd.ResponseHeader & atoll.pd.ResponseHeader.$Shape;
+            static create(properties?: atoll.pd.ResponseHeader.$Properties): atoll.pd.ResponseHeader;
+
+            /**
+             * Encodes the specified ResponseHeader message. Does not implicitly {@link atoll.pd.ResponseHeader.verify|verify} messages.
+             * @param message ResponseHeader message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.ResponseHeader.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ResponseHeader message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.ResponseHeader & atoll.pd.ResponseHeader.$Shape} ResponseHeader
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.ResponseHeader & atoll.pd.ResponseHeader.$Shape;
+        }
+
+        namespace ResponseHeader {
+
+            /** Properties of a ResponseHeader. */
+            interface $Properties {
+
+                /** ResponseHeader clusterId */
+                clusterId?: (number|null);
+
+                /** ResponseHeader error */
+                error?: (atoll.error.Error.$Properties|null);
+
+                /** ResponseHeader leader */
+                leader?: (atoll.pd.Member.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ResponseHeader. */
+            type $Shape = atoll.pd.ResponseHeader.$Properties;
+        }
+
+        /**
+         * Properties of a Member.
+         * @deprecated Use atoll.pd.Member.$Properties instead.
+         */
+        interface IMember extends atoll.pd.Member.$Properties {
+        }
+
+        /** Represents a Member. */
+        class Member {
+
+            /**
+             * Constructs a new Member.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.Member.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** Member id. */
+            id: number;
+
+            /** Member name. */
+            name: string;
+
+            /** Member clientAddress. */
+            clientAddress: string;
+
+            /** Member peerAddress. */
+            peerAddress: string;
+
+            /**
+             * Creates a new Member instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Member instance
+             */
+            static create(properties: atoll.pd.Member.$Shape): atoll.pd.Member & atoll.pd.Member.$Shape;
+            static create(properties?: atoll.pd.Member.$Properties): atoll.pd.Member;
+
+            /**
+             * Encodes the specified Member message. Does not implicitly {@link atoll.pd.Member.verify|verify} messages.
+             * @param message Member message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.Member.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Member message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.Member & atoll.pd.Member.$Shape} Member
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.Member & atoll.pd.Member.$Shape;
+        }
+
+        namespace Member {
+
+            /** Properties of a Member. */
+            interface $Properties {
+
+                /** Member id */
+                id?: (number|null);
+
+                /** Member name */
+                name?: (string|null);
+
+                /** Member clientAddress */
+                clientAddress?: (string|null);
+
+                /** Member peerAddress */
+                peerAddress?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a Member. */
+            type $Shape = atoll.pd.Member.$Properties;
+        }
+
+        /**
+         * Properties of a GetMembersRequest.
+         * @deprecated Use atoll.pd.GetMembersRequest.$Properties instead.
+         */
+        interface IGetMembersRequest extends atoll.pd.GetMembersRequest.$Properties {
+        }
+
+        /** Represents a GetMembersRequest. */
+        class GetMembersRequest {
+
+            /**
+             * Constructs a new GetMembersRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.GetMembersRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GetMembersRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /**
+             * Creates a new GetMembersRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GetMembersRequest instance
+             */
+            static create(properties: atoll.pd.GetMembersRequest.$Shape): atoll.pd.GetMembersRequest & atoll.pd.GetMembersRequest.$Shape;
+            static create(properties?: atoll.pd.GetMembersRequest.$Properties): atoll.pd.GetMembersRequest;
+
+            /**
+             * Encodes the specified GetMembersRequest message. Does not implicitly {@link atoll.pd.GetMembersRequest.verify|verify} messages.
+             * @param message GetMembersRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.GetMembersRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GetMembersRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.GetMembersRequest & atoll.pd.GetMembersRequest.$Shape} GetMembersRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.GetMembersRequest & atoll.pd.GetMembersRequest.$Shape;
+        }
+
+        namespace GetMembersRequest {
+
+            /** Properties of a GetMembersRequest. */
+            interface $Properties {
+
+                /** GetMembersRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GetMembersRequest. */
+            type $Shape = atoll.pd.GetMembersRequest.$Properties;
+        }
+
+        /**
+         * Properties of a GetMembersResponse.
+         * @deprecated Use atoll.pd.GetMembersResponse.$Properties instead.
+         */
+        interface IGetMembersResponse extends atoll.pd.GetMembersResponse.$Properties {
+        }
+
+        /** Represents a GetMembersResponse. */
+        class GetMembersResponse {
+
+            /**
+             * Constructs a new GetMembersResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.GetMembersResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GetMembersResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** GetMembersResponse members. */
+            members: atoll.pd.Member.$Properties[];
+
+            /** GetMembersResponse leader. */
+            leader?: (atoll.pd.Member.$Properties|null);
+
+            /**
+             * Creates a new GetMembersResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GetMembersResponse instance
+             */
+            static create(properties: atoll.pd.GetMembersResponse.$Shape): atoll.pd.GetMembersResponse & atoll.pd.GetMembersResponse.$Shape;
+            static create(properties?: atoll.pd.GetMembersResponse.$Properties): atoll.pd.GetMembersResponse;
+
+            /**
+             * Encodes the specified GetMembersResponse message. Does not implicitly {@link atoll.pd.GetMembersResponse.verify|verify} messages.
+             * @param message GetMembersResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.GetMembersResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GetMembersResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.GetMembersResponse & atoll.pd.GetMembersResponse.$Shape} GetMembersResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.GetMembersResponse & atoll.pd.GetMembersResponse.$Shape;
+        }
+
+        namespace GetMembersResponse {
+
+            /** Properties of a GetMembersResponse. */
+            interface $Properties {
+
+                /** GetMembersResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** GetMembersResponse members */
+                members?: (atoll.pd.Member.$Properties[]|null);
+
+                /** GetMembersResponse leader */
+                leader?: (atoll.pd.Member.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GetMembersResponse. */
+            type $Shape = atoll.pd.GetMembersResponse.$Properties;
+        }
+
+        /**
+         * Properties of a BootstrapRequest.
+         * @deprecated Use atoll.pd.BootstrapRequest.$Properties instead.
+         */
+        interface IBootstrapRequest extends atoll.pd.BootstrapRequest.$Properties {
+        }
+
+        /** Represents a BootstrapRequest. */
+        class BootstrapRequest {
+
+            /**
+             * Constructs a new BootstrapRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.BootstrapRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** BootstrapRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** BootstrapRequest store. */
+            store?: (atoll.meta.Store.$Properties|null);
+
+            /** BootstrapRequest region. */
+            region?: (atoll.meta.Region.$Properties|null);
+
+            /**
+             * Creates a new BootstrapRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns BootstrapRequest instance
+             */
+            static create(properties: atoll.pd.BootstrapRequest.$Shape): atoll.pd.BootstrapRequest & atoll.pd.BootstrapRequest.$Shape;
+            static create(properties?: atoll.pd.BootstrapRequest.$Properties): atoll.pd.BootstrapRequest;
+
+            /**
+             * Encodes the specified BootstrapRequest message. Does not implicitly {@link atoll.pd.BootstrapRequest.verify|verify} messages.
+             * @param message BootstrapRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.BootstrapRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a BootstrapRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.BootstrapRequest & atoll.pd.BootstrapRequest.$Shape} BootstrapRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.BootstrapRequest & atoll.pd.BootstrapRequest.$Shape;
+        }
+
+        namespace BootstrapRequest {
+
+            /** Properties of a BootstrapRequest. */
+            interface $Properties {
+
+                /** BootstrapRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** BootstrapRequest store */
+                store?: (atoll.meta.Store.$Properties|null);
+
+                /** BootstrapRequest region */
+                region?: (atoll.meta.Region.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a BootstrapRequest. */
+            type $Shape = atoll.pd.BootstrapRequest.$Properties;
+        }
+
+        /**
+         * Properties of a BootstrapResponse.
+         * @deprecated Use atoll.pd.BootstrapResponse.$Properties instead.
+         */
+        interface IBootstrapResponse extends atoll.pd.BootstrapResponse.$Properties {
+        }
+
+        /** Represents a BootstrapResponse. */
+        class BootstrapResponse {
+
+            /**
+             * Constructs a new BootstrapResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.BootstrapResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** BootstrapResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /**
+             * Creates a new BootstrapResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns BootstrapResponse instance
+             */
+            static create(properties: atoll.pd.BootstrapResponse.$Shape): atoll.pd.BootstrapResponse & atoll.pd.BootstrapResponse.$Shape;
+            static create(properties?: atoll.pd.BootstrapResponse.$Properties): atoll.pd.BootstrapResponse;
+
+            /**
+             * Encodes the specified BootstrapResponse message. Does not implicitly {@link atoll.pd.BootstrapResponse.verify|verify} messages.
+             * @param message BootstrapResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.BootstrapResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a BootstrapResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.BootstrapResponse & atoll.pd.BootstrapResponse.$Shape} BootstrapResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.BootstrapResponse & atoll.pd.BootstrapResponse.$Shape;
+        }
+
+        namespace BootstrapResponse {
+
+            /** Properties of a BootstrapResponse. */
+            interface $Properties {
+
+                /** BootstrapResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a BootstrapResponse. */
+            type $Shape = atoll.pd.BootstrapResponse.$Properties;
+        }
+
+        /**
+         * Properties of an IsBootstrappedRequest.
+         * @deprecated Use atoll.pd.IsBootstrappedRequest.$Properties instead.
+         */
+        interface IIsBootstrappedRequest extends atoll.pd.IsBootstrappedRequest.$Properties {
+        }
+
+        /** Represents an IsBootstrappedRequest. */
+        class IsBootstrappedRequest {
+
+            /**
+             * Constructs a new IsBootstrappedRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.IsBootstrappedRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** IsBootstrappedRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /**
+             * Creates a new IsBootstrappedRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns IsBootstrappedRequest instance
+             */
+            static create(properties: atoll.pd.IsBootstrappedRequest.$Shape): atoll.pd.IsBootstrappedRequest & atoll.pd.IsBootstrappedRequest.$Shape;
+            static create(properties?: atoll.pd.IsBootstrappedRequest.$Properties): atoll.pd.IsBootstrappedRequest;
+
+            /**
+             * Encodes the specified IsBootstrappedRequest message. Does not implicitly {@link atoll.pd.IsBootstrappedRequest.verify|verify} messages.
+             * @param message IsBootstrappedRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.IsBootstrappedRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an IsBootstrappedRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.IsBootstrappedRequest & atoll.pd.IsBootstrappedRequest.$Shape} IsBootstrappedRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.IsBootstrappedRequest & atoll.pd.IsBootstrappedRequest.$Shape;
+        }
+
+        namespace IsBootstrappedRequest {
+
+            /** Properties of an IsBootstrappedRequest. */
+            interface $Properties {
+
+                /** IsBootstrappedRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an IsBootstrappedRequest. */
+            type $Shape = atoll.pd.IsBootstrappedRequest.$Properties;
+        }
+
+        /**
+         * Properties of an IsBootstrappedResponse.
+         * @deprecated Use atoll.pd.IsBootstrappedResponse.$Properties instead.
+         */
+        interface IIsBootstrappedResponse extends atoll.pd.IsBootstrappedResponse.$Properties {
+        }
+
+        /** Represents an IsBootstrappedResponse. */
+        class IsBootstrappedResponse {
+
+            /**
+             * Constructs a new IsBootstrappedResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.IsBootstrappedResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** IsBootstrappedResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** IsBootstrappedResponse bootstrapped. */
+            bootstrapped: boolean;
+
+            /**
+             * Creates a new IsBootstrappedResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns IsBootstrappedResponse instance
+             */
+            static create(properties: atoll.pd.IsBootstrappedResponse.$Shape): atoll.pd.IsBootstrappedResponse & atoll.pd.IsBootstrappedResponse.$Shape;
+            static create(properties?: atoll.pd.IsBootstrappedResponse.$Properties): atoll.pd.IsBootstrappedResponse;
+
+            /**
+             * Encodes the specified IsBootstrappedResponse message. Does not implicitly {@link atoll.pd.IsBootstrappedResponse.verify|verify} messages.
+             * @param message IsBootstrappedResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.IsBootstrappedResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an IsBootstrappedResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.IsBootstrappedResponse & atoll.pd.IsBootstrappedResponse.$Shape} IsBootstrappedResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.IsBootstrappedResponse & atoll.pd.IsBootstrappedResponse.$Shape;
+        }
+
+        namespace IsBootstrappedResponse {
+
+            /** Properties of an IsBootstrappedResponse. */
+            interface $Properties {
+
+                /** IsBootstrappedResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** IsBootstrappedResponse bootstrapped */
+                bootstrapped?: (boolean|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an IsBootstrappedResponse. */
+            type $Shape = atoll.pd.IsBootstrappedResponse.$Properties;
+        }
+
+        /**
+         * Properties of an AllocIdRequest.
+         * @deprecated Use atoll.pd.AllocIdRequest.$Properties instead.
+         */
+        interface IAllocIdRequest extends atoll.pd.AllocIdRequest.$Properties {
+        }
+
+        /** Represents an AllocIdRequest. */
+        class AllocIdRequest {
+
+            /**
+             * Constructs a new AllocIdRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.AllocIdRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** AllocIdRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** AllocIdRequest count. */
+            count: number;
+
+            /**
+             * Creates a new AllocIdRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns AllocIdRequest instance
+             */
+            static create(properties: atoll.pd.AllocIdRequest.$Shape): atoll.pd.AllocIdRequest & atoll.pd.AllocIdRequest.$Shape;
+            static create(properties?: atoll.pd.AllocIdRequest.$Properties): atoll.pd.AllocIdRequest;
+
+            /**
+             * Encodes the specified AllocIdRequest message. Does not implicitly {@link atoll.pd.AllocIdRequest.verify|verify} messages.
+             * @param message AllocIdRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.AllocIdRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an AllocIdRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.AllocIdRequest & atoll.pd.AllocIdRequest.$Shape} AllocIdRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.AllocIdRequest & atoll.pd.AllocIdRequest.$Shape;
+        }
+
+        namespace AllocIdRequest {
+
+            /** Properties of an AllocIdRequest. */
+            interface $Properties {
+
+                /** AllocIdRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** AllocIdRequest count */
+                count?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an AllocIdRequest. */
+            type $Shape = atoll.pd.AllocIdRequest.$Properties;
+        }
+
+        /**
+         * Properties of an AllocIdResponse.
+         * @deprecated Use atoll.pd.AllocIdResponse.$Properties instead.
+         */
+        interface IAllocIdResponse extends atoll.pd.AllocIdResponse.$Properties {
+        }
+
+        /** Represents an AllocIdResponse. */
+        class AllocIdResponse {
+
+            /**
+             * Constructs a new AllocIdResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.AllocIdResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** AllocIdResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** AllocIdResponse id. */
+            id: number;
+
+            /** AllocIdResponse count. */
+            count: number;
+
+            /**
+             * Creates a new AllocIdResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns AllocIdResponse instance
+             */
+            static create(properties: atoll.pd.AllocIdResponse.$Shape): atoll.pd.AllocIdResponse & atoll.pd.AllocIdResponse.$Shape;
+            static create(properties?: atoll.pd.AllocIdResponse.$Properties): atoll.pd.AllocIdResponse;
+
+            /**
+             * Encodes the specified AllocIdResponse message. Does not implicitly {@link atoll.pd.AllocIdResponse.verify|verify} messages.
+             * @param message AllocIdResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.AllocIdResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an AllocIdResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.AllocIdResponse & atoll.pd.AllocIdResponse.$Shape} AllocIdResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.AllocIdResponse & atoll.pd.AllocIdResponse.$Shape;
+        }
+
+        namespace AllocIdResponse {
+
+            /** Properties of an AllocIdResponse. */
+            interface $Properties {
+
+                /** AllocIdResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** AllocIdResponse id */
+                id?: (number|null);
+
+                /** AllocIdResponse count */
+                count?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an AllocIdResponse. */
+            type $Shape = atoll.pd.AllocIdResponse.$Properties;
+        }
+
+        /**
+         * Properties of a PutStoreRequest.
+         * @deprecated Use atoll.pd.PutStoreRequest.$Properties instead.
+         */
+        interface IPutStoreRequest extends atoll.pd.PutStoreRequest.$Properties {
+        }
+
+        /** Represents a PutStoreRequest. */
+        class PutStoreRequest {
+
+            /**
+             * Constructs a new PutStoreRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.PutStoreRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** PutStoreRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** PutStoreRequest store. */
+            store?: (atoll.meta.Store.$Properties|null);
+
+            /**
+             * Creates a new PutStoreRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns PutStoreRequest instance
+             */
+            static create(properties: atoll.pd.PutStoreRequest.$Shape): atoll.pd.PutStoreRequest & atoll.pd.PutStoreRequest.$Shape;
+            static create(properties?: atoll.pd.PutStoreRequest.$Properties): atoll.pd.PutStoreRequest;
+
+            /**
+             * Encodes the specified PutStoreRequest message. Does not implicitly {@link atoll.pd.PutStoreRequest.verify|verify} messages.
+             * @param message PutStoreRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.PutStoreRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a PutStoreRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.PutStoreRequest & atoll.pd.PutStoreRequest.$Shape} PutStoreRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.PutStoreRequest & atoll.pd.PutStoreRequest.$Shape;
+        }
+
+        namespace PutStoreRequest {
+
+            /** Properties of a PutStoreRequest. */
+            interface $Properties {
+
+                /** PutStoreRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** PutStoreRequest store */
+                store?: (atoll.meta.Store.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a PutStoreRequest. */
+            type $Shape = atoll.pd.PutStoreRequest.$Properties;
+        }
+
+        /**
+         * Properties of a PutStoreResponse.
+         * @deprecated Use atoll.pd.PutStoreResponse.$Properties instead.
+         */
+        interface IPutStoreResponse extends atoll.pd.PutStoreResponse.$Properties {
+        }
+
+        /** Represents a PutStoreResponse. */
+        class PutStoreResponse {
+
+            /**
+             * Constructs a new PutStoreResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.PutStoreResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** PutStoreResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /**
+             * Creates a new PutStoreResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns PutStoreResponse instance
+             */
+            static create(properties: atoll.pd.PutStoreResponse.$Shape): atoll.pd.PutStoreResponse & atoll.pd.PutStoreResponse.$Shape;
+            static create(properties?: atoll.pd.PutStoreResponse.$Properties): atoll.pd.PutStoreResponse;
+
+            /**
+             * Encodes the specified PutStoreResponse message. Does not implicitly {@link atoll.pd.PutStoreResponse.verify|verify} messages.
+             * @param message PutStoreResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.PutStoreResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a PutStoreResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.PutStoreResponse & atoll.pd.PutStoreResponse.$Shape} PutStoreResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.PutStoreResponse & atoll.pd.PutStoreResponse.$Shape;
+        }
+
+        namespace PutStoreResponse {
+
+            /** Properties of a PutStoreResponse. */
+            interface $Properties {
+
+                /** PutStoreResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a PutStoreResponse. */
+            type $Shape = atoll.pd.PutStoreResponse.$Properties;
+        }
+
+        /**
+         * Properties of a StoreStats.
+         * @deprecated Use atoll.pd.StoreStats.$Properties instead.
+         */
+        interface IStoreStats extends atoll.pd.StoreStats.$Properties {
+        }
+
+        /** Represents a StoreStats. */
+        class StoreStats {
+
+            /**
+             * Constructs a new StoreStats.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.StoreStats.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** StoreStats storeId. */
+            storeId: number;
+
+            /** StoreStats capacity. */
+            capacity: number;
+
+            /** StoreStats available. */
+            available: number;
+
+            /** StoreStats usedSize. */
+            usedSize: number;
+
+            /** StoreStats regionCount. */
+            regionCount: number;
+
+            /** StoreStats leaderCount. */
+            leaderCount: number;
+
+            /** StoreStats bytesWritten. */
+            bytesWritten: number;
+
+            /** StoreStats keysWritten. */
+            keysWritten: number;
+
+            /** StoreStats startTimeMs. */
+            startTimeMs: number;
+
+            /** StoreStats isBusy. */
+            isBusy: boolean;
+
+            /** StoreStats intervalMs. */
+            intervalMs: number;
+
+            /**
+             * Creates a new StoreStats instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns StoreStats instance
+             */
+            static create(properties: atoll.pd.StoreStats.$Shape): atoll.pd.StoreStats & atoll.pd.StoreStats.$Shape;
+            static create(properties?: atoll.pd.StoreStats.$Properties): atoll.pd.StoreStats;
+
+            /**
+             * Encodes the specified StoreStats message. Does not implicitly {@link atoll.pd.StoreStats.verify|verify} messages.
+             * @param message StoreStats message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.StoreStats.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a StoreStats message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.StoreStats & atoll.pd.StoreStats.$Shape} StoreStats
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.StoreStats & atoll.pd.StoreStats.$Shape;
+        }
+
+        namespace StoreStats {
+
+            /** Properties of a StoreStats. */
+            interface $Properties {
+
+                /** StoreStats storeId */
+                storeId?: (number|null);
+
+                /** StoreStats capacity */
+                capacity?: (number|null);
+
+                /** StoreStats available */
+                available?: (number|null);
+
+                /** StoreStats usedSize */
+                usedSize?: (number|null);
+
+                /** StoreStats regionCount */
+                regionCount?: (number|null);
+
+                /** StoreStats leaderCount */
+                leaderCount?: (number|null);
+
+                /** StoreStats bytesWritten */
+                bytesWritten?: (number|null);
+
+                /** StoreStats keysWritten */
+                keysWritten?: (number|null);
+
+                /** StoreStats startTimeMs */
+                startTimeMs?: (number|null);
+
+                /** StoreStats isBusy */
+                isBusy?: (boolean|null);
+
+                /** StoreStats intervalMs */
+                intervalMs?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a StoreStats. */
+            type $Shape = atoll.pd.StoreStats.$Properties;
+        }
+
+        /**
+         * Properties of a StoreHeartbeatRequest.
+         * @deprecated Use atoll.pd.StoreHeartbeatRequest.$Properties instead.
+         */
+        interface IStoreHeartbeatRequest extends atoll.pd.StoreHeartbeatRequest.$Properties {
+        }
+
+        /** Represents a StoreHeartbeatRequest. */
+        class StoreHeartbeatRequest {
+
+            /**
+             * Constructs a new StoreHeartbeatRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.StoreHeartbeatRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** StoreHeartbeatRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** StoreHeartbeatRequest stats. */
+            stats?: (atoll.pd.StoreStats.$Properties|null);
+
+            /**
+             * Creates a new StoreHeartbeatRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns StoreHeartbeatRequest instance
+             */
+            static create(properties: atoll.pd.StoreHeartbeatRequest.$Shape): atoll.pd.StoreHeartbeatRequest & atoll.pd.StoreHeartbeatRequest.$Shape;
+            static create(properties?: atoll.pd.StoreHeartbeatRequest.$Properties): atoll.pd.StoreHeartbeatRequest;
+
+            /**
+             * Encodes the specified StoreHeartbeatRequest message. Does not implicitly {@link atoll.pd.StoreHeartbeatRequest.verify|verify} messages.
+             * @param message StoreHeartbeatRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.StoreHeartbeatRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a StoreHeartbeatRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.StoreHeartbeatRequest & atoll.pd.StoreHeartbeatRequest.$Shape} StoreHeartbeatRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.StoreHeartbeatRequest & atoll.pd.StoreHeartbeatRequest.$Shape;
+        }
+
+        namespace StoreHeartbeatRequest {
+
+            /** Properties of a StoreHeartbeatRequest. */
+            interface $Properties {
+
+                /** StoreHeartbeatRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** StoreHeartbeatRequest stats */
+                stats?: (atoll.pd.StoreStats.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a StoreHeartbeatRequest. */
+            type $Shape = atoll.pd.StoreHeartbeatRequest.$Properties;
+        }
+
+        /**
+         * Properties of a StoreHeartbeatResponse.
+         * @deprecated Use atoll.pd.StoreHeartbeatResponse.$Properties instead.
+         */
+        interface IStoreHeartbeatResponse extends atoll.pd.StoreHeartbeatResponse.$Properties {
+        }
+
+        /** Represents a StoreHeartbeatResponse. */
+        class StoreHeartbeatResponse {
+
+            /**
+             * Constructs a new StoreHeartbeatResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.StoreHeartbeatResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** StoreHeartbeatResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /**
+             * Creates a new StoreHeartbeatResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns StoreHeartbeatResponse instance
+             */
+            static create(properties: atoll.pd.StoreHeartbeatResponse.$Shape): atoll.pd.StoreHeartbeatResponse & atoll.pd.StoreHeartbeatResponse.$Shape;
+            static create(properties?: atoll.pd.StoreHeartbeatResponse.$Properties): atoll.pd.StoreHeartbeatResponse;
+
+            /**
+             * Encodes the specified StoreHeartbeatResponse message. Does not implicitly {@link atoll.pd.StoreHeartbeatResponse.verify|verify} messages.
+             * @param message StoreHeartbeatResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.StoreHeartbeatResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a StoreHeartbeatResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.StoreHeartbeatResponse & atoll.pd.StoreHeartbeatResponse.$Shape} StoreHeartbeatResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.StoreHeartbeatResponse & atoll.pd.StoreHeartbeatResponse.$Shape;
+        }
+
+        namespace StoreHeartbeatResponse {
+
+            /** Properties of a StoreHeartbeatResponse. */
+            interface $Properties {
+
+                /** StoreHeartbeatResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a StoreHeartbeatResponse. */
+            type $Shape = atoll.pd.StoreHeartbeatResponse.$Properties;
+        }
+
+        /**
+         * Properties of a GetStoreRequest.
+         * @deprecated Use atoll.pd.GetStoreRequest.$Properties instead.
+         */
+        interface IGetStoreRequest extends atoll.pd.GetStoreRequest.$Properties {
+        }
+
+        /** Represents a GetStoreRequest. */
+        class GetStoreRequest {
+
+            /**
+             * Constructs a new GetStoreRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.GetStoreRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GetStoreRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** GetStoreRequest storeId. */
+            storeId: number;
+
+            /**
+             * Creates a new GetStoreRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GetStoreRequest instance
+             */
+            static create(properties: atoll.pd.GetStoreRequest.$Shape): atoll.pd.GetStoreRequest & atoll.pd.GetStoreRequest.$Shape;
+            static create(properties?: atoll.pd.GetStoreRequest.$Properties): atoll.pd.GetStoreRequest;
+
+            /**
+             * Encodes the specified GetStoreRequest message. Does not implicitly {@link atoll.pd.GetStoreRequest.verify|verify} messages.
+             * @param message GetStoreRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.GetStoreRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GetStoreRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.GetStoreRequest & atoll.pd.GetStoreRequest.$Shape} GetStoreRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.GetStoreRequest & atoll.pd.GetStoreRequest.$Shape;
+        }
+
+        namespace GetStoreRequest {
+
+            /** Properties of a GetStoreRequest. */
+            interface $Properties {
+
+                /** GetStoreRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** GetStoreRequest storeId */
+                storeId?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GetStoreRequest. */
+            type $Shape = atoll.pd.GetStoreRequest.$Properties;
+        }
+
+        /**
+         * Properties of a GetStoreResponse.
+         * @deprecated Use atoll.pd.GetStoreResponse.$Properties instead.
+         */
+        interface IGetStoreResponse extends atoll.pd.GetStoreResponse.$Properties {
+        }
+
+        /** Represents a GetStoreResponse. */
+        class GetStoreResponse {
+
+            /**
+             * Constructs a new GetStoreResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.GetStoreResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GetStoreResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** GetStoreResponse store. */
+            store?: (atoll.meta.Store.$Properties|null);
+
+            /** GetStoreResponse stats. */
+            stats?: (atoll.pd.StoreStats.$Properties|null);
+
+            /**
+             * Creates a new GetStoreResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GetStoreResponse instance
+             */
+            static create(properties: atoll.pd.GetStoreResponse.$Shape): atoll.pd.GetStoreResponse & atoll.pd.GetStoreResponse.$Shape;
+            static create(properties?: atoll.pd.GetStoreResponse.$Properties): atoll.pd.GetStoreResponse;
+
+            /**
+             * Encodes the specified GetStoreResponse message. Does not implicitly {@link atoll.pd.GetStoreResponse.verify|verify} messages.
+             * @param message GetStoreResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.GetStoreResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GetStoreResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.GetStoreResponse & atoll.pd.GetStoreResponse.$Shape} GetStoreResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.GetStoreResponse & atoll.pd.GetStoreResponse.$Shape;
+        }
+
+        namespace GetStoreResponse {
+
+            /** Properties of a GetStoreResponse. */
+            interface $Properties {
+
+                /** GetStoreResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** GetStoreResponse store */
+                store?: (atoll.meta.Store.$Properties|null);
+
+                /** GetStoreResponse stats */
+                stats?: (atoll.pd.StoreStats.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GetStoreResponse. */
+            type $Shape = atoll.pd.GetStoreResponse.$Properties;
+        }
+
+        /**
+         * Properties of a GetAllStoresRequest.
+         * @deprecated Use atoll.pd.GetAllStoresRequest.$Properties instead.
+         */
+        interface IGetAllStoresRequest extends atoll.pd.GetAllStoresRequest.$Properties {
+        }
+
+        /** Represents a GetAllStoresRequest. */
+        class GetAllStoresRequest {
+
+            /**
+             * Constructs a new GetAllStoresRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.GetAllStoresRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GetAllStoresRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** GetAllStoresRequest excludeTombstones. */
+            excludeTombstones: boolean;
+
+            /**
+             * Creates a new GetAllStoresRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GetAllStoresRequest instance
+             */
+            static create(properties: atoll.pd.GetAllStoresRequest.$Shape): atoll.pd.GetAllStoresRequest & atoll.pd.GetAllStoresRequest.$Shape;
+            static create(properties?: atoll.pd.GetAllStoresRequest.$Properties): atoll.pd.GetAllStoresRequest;
+
+            /**
+             * Encodes the specified GetAllStoresRequest message. Does not implicitly {@link atoll.pd.GetAllStoresRequest.verify|verify} messages.
+             * @param message GetAllStoresRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.GetAllStoresRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GetAllStoresRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.GetAllStoresRequest & atoll.pd.GetAllStoresRequest.$Shape} GetAllStoresRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.GetAllStoresRequest & atoll.pd.GetAllStoresRequest.$Shape;
+        }
+
+        namespace GetAllStoresRequest {
+
+            /** Properties of a GetAllStoresRequest. */
+            interface $Properties {
+
+                /** GetAllStoresRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** GetAllStoresRequest excludeTombstones */
+                excludeTombstones?: (boolean|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GetAllStoresRequest. */
+            type $Shape = atoll.pd.GetAllStoresRequest.$Properties;
+        }
+
+        /**
+         * Properties of a GetAllStoresResponse.
+         * @deprecated Use atoll.pd.GetAllStoresResponse.$Properties instead.
+         */
+        interface IGetAllStoresResponse extends atoll.pd.GetAllStoresResponse.$Properties {
+        }
+
+        /** Represents a GetAllStoresResponse. */
+        class GetAllStoresResponse {
+
+            /**
+             * Constructs a new GetAllStoresResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.GetAllStoresResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GetAllStoresResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** GetAllStoresResponse stores. */
+            stores: atoll.meta.Store.$Properties[];
+
+            /** GetAllStoresResponse stats. */
+            stats: atoll.pd.StoreStats.$Properties[];
+
+            /**
+             * Creates a new GetAllStoresResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GetAllStoresResponse instance
+             */
+            static create(properties: atoll.pd.GetAllStoresResponse.$Shape): atoll.pd.GetAllStoresResponse & atoll.pd.GetAllStoresResponse.$Shape;
+            static create(properties?: atoll.pd.GetAllStoresResponse.$Properties): atoll.pd.GetAllStoresResponse;
+
+            /**
+             * Encodes the specified GetAllStoresResponse message. Does not implicitly {@link atoll.pd.GetAllStoresResponse.verify|verify} messages.
+             * @param message GetAllStoresResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.GetAllStoresResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GetAllStoresResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.GetAllStoresResponse & atoll.pd.GetAllStoresResponse.$Shape} GetAllStoresResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.GetAllStoresResponse & atoll.pd.GetAllStoresResponse.$Shape;
+        }
+
+        namespace GetAllStoresResponse {
+
+            /** Properties of a GetAllStoresResponse. */
+            interface $Properties {
+
+                /** GetAllStoresResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** GetAllStoresResponse stores */
+                stores?: (atoll.meta.Store.$Properties[]|null);
+
+                /** GetAllStoresResponse stats */
+                stats?: (atoll.pd.StoreStats.$Properties[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GetAllStoresResponse. */
+            type $Shape = atoll.pd.GetAllStoresResponse.$Properties;
+        }
+
+        /**
+         * Properties of a PeerStats.
+         * @deprecated Use atoll.pd.PeerStats.$Properties instead.
+         */
+        interface IPeerStats extends atoll.pd.PeerStats.$Properties {
+        }
+
+        /** Represents a PeerStats. */
+        class PeerStats {
+
+            /**
+             * Constructs a new PeerStats.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.PeerStats.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** PeerStats peer. */
+            peer?: (atoll.meta.Peer.$Properties|null);
+
+            /** PeerStats downSeconds. */
+            downSeconds: number;
+
+            /**
+             * Creates a new PeerStats instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns PeerStats instance
+             */
+            static create(properties: atoll.pd.PeerStats.$Shape): atoll.pd.PeerStats & atoll.pd.PeerStats.$Shape;
+            static create(properties?: atoll.pd.PeerStats.$Properties): atoll.pd.PeerStats;
+
+            /**
+             * Encodes the specified PeerStats message. Does not implicitly {@link atoll.pd.PeerStats.verify|verify} messages.
+             * @param message PeerStats message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.PeerStats.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a PeerStats message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.PeerStats & atoll.pd.PeerStats.$Shape} PeerStats
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.PeerStats & atoll.pd.PeerStats.$Shape;
+        }
+
+        namespace PeerStats {
+
+            /** Properties of a PeerStats. */
+            interface $Properties {
+
+                /** PeerStats peer */
+                peer?: (atoll.meta.Peer.$Properties|null);
+
+                /** PeerStats downSeconds */
+                downSeconds?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a PeerStats. */
+            type $Shape = atoll.pd.PeerStats.$Properties;
+        }
+
+        /**
+         * Properties of a RegionHeartbeatRequest.
+         * @deprecated Use atoll.pd.RegionHeartbeatRequest.$Properties instead.
+         */
+        interface IRegionHeartbeatRequest extends atoll.pd.RegionHeartbeatRequest.$Properties {
+        }
+
+        /** Represents a RegionHeartbeatRequest. */
+        class RegionHeartbeatRequest {
+
+            /**
+             * Constructs a new RegionHeartbeatRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.RegionHeartbeatRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** RegionHeartbeatRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** RegionHeartbeatRequest region. */
+            region?: (atoll.meta.Region.$Properties|null);
+
+            /** RegionHeartbeatRequest leader. */
+            leader?: (atoll.meta.Peer.$Properties|null);
+
+            /** RegionHeartbeatRequest downPeers. */
+            downPeers: atoll.pd.PeerStats.$Properties[];
+
+            /** RegionHeartbeatRequest pendingPeers. */
+            pendingPeers: atoll.meta.Peer.$Properties[];
+
+            /** RegionHeartbeatRequest approximateSize. */
+            approximateSize: number;
+
+            /** RegionHeartbeatRequest approximateKeys. */
+            approximateKeys: number;
+
+            /** RegionHeartbeatRequest bytesWritten. */
+            bytesWritten: number;
+
+            /** RegionHeartbeatRequest keysWritten. */
+            keysWritten: number;
+
+            /** RegionHeartbeatRequest intervalMs. */
+            intervalMs: number;
+
+            /** RegionHeartbeatRequest splitKeyHint. */
+            splitKeyHint: Uint8Array;
+
+            /**
+             * Creates a new RegionHeartbeatRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RegionHeartbeatRequest instance
+             */
+            static create(properties: atoll.pd.RegionHeartbeatRequest.$Shape): atoll.pd.RegionHeartbeatRequest & atoll.pd.RegionHeartbeatRequest.$Shape;
+            static create(properties?: atoll.pd.RegionHeartbeatRequest.$Properties): atoll.pd.RegionHeartbeatRequest;
+
+            /**
+             * Encodes the specified RegionHeartbeatRequest message. Does not implicitly {@link atoll.pd.RegionHeartbeatRequest.verify|verify} messages.
+             * @param message RegionHeartbeatRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.RegionHeartbeatRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RegionHeartbeatRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.RegionHeartbeatRequest & atoll.pd.RegionHeartbeatRequest.$Shape} RegionHeartbeatRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.RegionHeartbeatRequest & atoll.pd.RegionHeartbeatRequest.$Shape;
+        }
+
+        namespace RegionHeartbeatRequest {
+
+            /** Properties of a RegionHeartbeatRequest. */
+            interface $Properties {
+
+                /** RegionHeartbeatRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** RegionHeartbeatRequest region */
+                region?: (atoll.meta.Region.$Properties|null);
+
+                /** RegionHeartbeatRequest leader */
+                leader?: (atoll.meta.Peer.$Properties|null);
+
+                /** RegionHeartbeatRequest downPeers */
+                downPeers?: (atoll.pd.PeerStats.$Properties[]|null);
+
+                /** RegionHeartbeatRequest pendingPeers */
+                pendingPeers?: (atoll.meta.Peer.$Properties[]|null);
+
+                /** RegionHeartbeatRequest approximateSize */
+                approximateSize?: (number|null);
+
+                /** RegionHeartbeatRequest approximateKeys */
+                approximateKeys?: (number|null);
+
+                /** RegionHeartbeatRequest bytesWritten */
+                bytesWritten?: (number|null);
+
+                /** RegionHeartbeatRequest keysWritten */
+                keysWritten?: (number|null);
+
+                /** RegionHeartbeatRequest intervalMs */
+                intervalMs?: (number|null);
+
+                /** RegionHeartbeatRequest splitKeyHint */
+                splitKeyHint?: (Uint8Array|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a RegionHeartbeatRequest. */
+            type $Shape = atoll.pd.RegionHeartbeatRequest.$Properties;
+        }
+
+        /** ChangePeerKind enum. */
+        enum ChangePeerKind {
+
+            /** ADD_VOTER value */
+            ADD_VOTER = 0,
+
+            /** ADD_LEARNER value */
+            ADD_LEARNER = 1,
+
+            /** REMOVE value */
+            REMOVE = 2
+        }
+
+        /**
+         * Properties of a ChangePeer.
+         * @deprecated Use atoll.pd.ChangePeer.$Properties instead.
+         */
+        interface IChangePeer extends atoll.pd.ChangePeer.$Properties {
+        }
+
+        /** Represents a ChangePeer. */
+        class ChangePeer {
+
+            /**
+             * Constructs a new ChangePeer.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.ChangePeer.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ChangePeer kind. */
+            kind: atoll.pd.ChangePeerKind;
+
+            /** ChangePeer peer. */
+            peer?: (atoll.meta.Peer.$Properties|null);
+
+            /**
+             * Creates a new ChangePeer instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ChangePeer instance
+             */
+            static create(properties: atoll.pd.ChangePeer.$Shape): atoll.pd.ChangePeer & atoll.pd.ChangePeer.$Shape;
+            static create(properties?: atoll.pd.ChangePeer.$Properties): atoll.pd.ChangePeer;
+
+            /**
+             * Encodes the specified ChangePeer message. Does not implicitly {@link atoll.pd.ChangePeer.verify|verify} messages.
+             * @param message ChangePeer message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.ChangePeer.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ChangePeer message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.ChangePeer & atoll.pd.ChangePeer.$Shape} ChangePeer
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.ChangePeer & atoll.pd.ChangePeer.$Shape;
+        }
+
+        namespace ChangePeer {
+
+            /** Properties of a ChangePeer. */
+            interface $Properties {
+
+                /** ChangePeer kind */
+                kind?: (atoll.pd.ChangePeerKind|null);
+
+                /** ChangePeer peer */
+                peer?: (atoll.meta.Peer.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ChangePeer. */
+            type $Shape = atoll.pd.ChangePeer.$Properties;
+        }
+
+        /**
+         * Properties of a TransferLeader.
+         * @deprecated Use atoll.pd.TransferLeader.$Properties instead.
+         */
+        interface ITransferLeader extends atoll.pd.TransferLeader.$Properties {
+        }
+
+        /** Represents a TransferLeader. */
+        class TransferLeader {
+
+            /**
+             * Constructs a new TransferLeader.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.TransferLeader.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** TransferLeader peer. */
+            peer?: (atoll.meta.Peer.$Properties|null);
+
+            /**
+             * Creates a new TransferLeader instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns TransferLeader instance
+             */
+            static create(properties: atoll.pd.TransferLeader.$Shape): atoll.pd.TransferLeader & atoll.pd.TransferLeader.$Shape;
+            static create(properties?: atoll.pd.TransferLeader.$Properties): atoll.pd.TransferLeader;
+
+            /**
+             * Encodes the specified TransferLeader message. Does not implicitly {@link atoll.pd.TransferLeader.verify|verify} messages.
+             * @param message TransferLeader message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.TransferLeader.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a TransferLeader message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.TransferLeader & atoll.pd.TransferLeader.$Shape} TransferLeader
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.TransferLeader & atoll.pd.TransferLeader.$Shape;
+        }
+
+        namespace TransferLeader {
+
+            /** Properties of a TransferLeader. */
+            interface $Properties {
+
+                /** TransferLeader peer */
+                peer?: (atoll.meta.Peer.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a TransferLeader. */
+            type $Shape = atoll.pd.TransferLeader.$Properties;
+        }
+
+        /**
+         * Properties of a SplitRegion.
+         * @deprecated Use atoll.pd.SplitRegion.$Properties instead.
+         */
+        interface ISplitRegion extends atoll.pd.SplitRegion.$Properties {
+        }
+
+        /** Represents a SplitRegion. */
+        class SplitRegion {
+
+            /**
+             * Constructs a new SplitRegion.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.SplitRegion.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** SplitRegion splitKey. */
+            splitKey: Uint8Array;
+
+            /** SplitRegion newRegionId. */
+            newRegionId: number;
+
+            /** SplitRegion newPeerIds. */
+            newPeerIds: number[];
+
+            /**
+             * Creates a new SplitRegion instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns SplitRegion instance
+             */
+            static create(properties: atoll.pd.SplitRegion.$Shape): atoll.pd.SplitRegion & atoll.pd.SplitRegion.$Shape;
+            static create(properties?: atoll.pd.SplitRegion.$Properties): atoll.pd.SplitRegion;
+
+            /**
+             * Encodes the specified SplitRegion message. Does not implicitly {@link atoll.pd.SplitRegion.verify|verify} messages.
+             * @param message SplitRegion message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.SplitRegion.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a SplitRegion message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.SplitRegion & atoll.pd.SplitRegion.$Shape} SplitRegion
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.SplitRegion & atoll.pd.SplitRegion.$Shape;
+        }
+
+        namespace SplitRegion {
+
+            /** Properties of a SplitRegion. */
+            interface $Properties {
+
+                /** SplitRegion splitKey */
+                splitKey?: (Uint8Array|null);
+
+                /** SplitRegion newRegionId */
+                newRegionId?: (number|null);
+
+                /** SplitRegion newPeerIds */
+                newPeerIds?: (number[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a SplitRegion. */
+            type $Shape = atoll.pd.SplitRegion.$Properties;
+        }
+
+        /**
+         * Properties of a RegionHeartbeatResponse.
+         * @deprecated Use atoll.pd.RegionHeartbeatResponse.$Properties instead.
+         */
+        interface IRegionHeartbeatResponse extends atoll.pd.RegionHeartbeatResponse.$Properties {
+        }
+
+        /** Represents a RegionHeartbeatResponse. */
+        class RegionHeartbeatResponse {
+
+            /**
+             * Constructs a new RegionHeartbeatResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.RegionHeartbeatResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** RegionHeartbeatResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** RegionHeartbeatResponse regionId. */
+            regionId: number;
+
+            /** RegionHeartbeatResponse regionEpoch. */
+            regionEpoch?: (atoll.meta.RegionEpoch.$Properties|null);
+
+            /** RegionHeartbeatResponse changePeer. */
+            changePeer?: (atoll.pd.ChangePeer.$Properties|null);
+
+            /** RegionHeartbeatResponse transferLeader. */
+            transferLeader?: (atoll.pd.TransferLeader.$Properties|null);
+
+            /** RegionHeartbeatResponse splitRegion. */
+            splitRegion?: (atoll.pd.SplitRegion.$Properties|null);
+
+            /**
+             * Creates a new RegionHeartbeatResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RegionHeartbeatResponse instance
+             */
+            static create(properties: atoll.pd.RegionHeartbeatResponse.$Shape): atoll.pd.RegionHeartbeatResponse & atoll.pd.RegionHeartbeatResponse.$Shape;
+            static create(properties?: atoll.pd.RegionHeartbeatResponse.$Properties): atoll.pd.RegionHeartbeatResponse;
+
+            /**
+             * Encodes the specified RegionHeartbeatResponse message. Does not implicitly {@link atoll.pd.RegionHeartbeatResponse.verify|verify} messages.
+             * @param message RegionHeartbeatResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.RegionHeartbeatResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RegionHeartbeatResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.RegionHeartbeatResponse & atoll.pd.RegionHeartbeatResponse.$Shape} RegionHeartbeatResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.RegionHeartbeatResponse & atoll.pd.RegionHeartbeatResponse.$Shape;
+        }
+
+        namespace RegionHeartbeatResponse {
+
+            /** Properties of a RegionHeartbeatResponse. */
+            interface $Properties {
+
+                /** RegionHeartbeatResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** RegionHeartbeatResponse regionId */
+                regionId?: (number|null);
+
+                /** RegionHeartbeatResponse regionEpoch */
+                regionEpoch?: (atoll.meta.RegionEpoch.$Properties|null);
+
+                /** RegionHeartbeatResponse changePeer */
+                changePeer?: (atoll.pd.ChangePeer.$Properties|null);
+
+                /** RegionHeartbeatResponse transferLeader */
+                transferLeader?: (atoll.pd.TransferLeader.$Properties|null);
+
+                /** RegionHeartbeatResponse splitRegion */
+                splitRegion?: (atoll.pd.SplitRegion.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a RegionHeartbeatResponse. */
+            type $Shape = atoll.pd.RegionHeartbeatResponse.$Properties;
+        }
+
+        /**
+         * Properties of an AskSplitRequest.
+         * @deprecated Use atoll.pd.AskSplitRequest.$Properties instead.
+         */
+        interface IAskSplitRequest extends atoll.pd.AskSplitRequest.$Properties {
+        }
+
+        /** Represents an AskSplitRequest. */
+        class AskSplitRequest {
+
+            /**
+             * Constructs a new AskSplitRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.AskSplitRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** AskSplitRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** AskSplitRequest region. */
+            region?: (atoll.meta.Region.$Properties|null);
+
+            /**
+             * Creates a new AskSplitRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns AskSplitRequest instance
+             */
+            static create(properties: atoll.pd.AskSplitRequest.$Shape): atoll.pd.AskSplitRequest & atoll.pd.AskSplitRequest.$Shape;
+            static create(properties?: atoll.pd.AskSplitRequest.$Properties): atoll.pd.AskSplitRequest;
+
+            /**
+             * Encodes the specified AskSplitRequest message. Does not implicitly {@link atoll.pd.AskSplitRequest.verify|verify} messages.
+             * @param message AskSplitRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.AskSplitRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an AskSplitRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.AskSplitRequest & atoll.pd.AskSplitRequest.$Shape} AskSplitRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.AskSplitRequest & atoll.pd.AskSplitRequest.$Shape;
+        }
+
+        namespace AskSplitRequest {
+
+            /** Properties of an AskSplitRequest. */
+            interface $Properties {
+
+                /** AskSplitRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** AskSplitRequest region */
+                region?: (atoll.meta.Region.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an AskSplitRequest. */
+            type $Shape = atoll.pd.AskSplitRequest.$Properties;
+        }
+
+        /**
+         * Properties of an AskSplitResponse.
+         * @deprecated Use atoll.pd.AskSplitResponse.$Properties instead.
+         */
+        interface IAskSplitResponse extends atoll.pd.AskSplitResponse.$Properties {
+        }
+
+        /** Represents an AskSplitResponse. */
+        class AskSplitResponse {
+
+            /**
+             * Constructs a new AskSplitResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.AskSplitResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** AskSplitResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** AskSplitResponse newRegionId. */
+            newRegionId: number;
+
+            /** AskSplitResponse newPeerIds. */
+            newPeerIds: number[];
+
+            /**
+             * Creates a new AskSplitResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns AskSplitResponse instance
+             */
+            static create(properties: atoll.pd.AskSplitResponse.$Shape): atoll.pd.AskSplitResponse & atoll.pd.AskSplitResponse.$Shape;
+            static create(properties?: atoll.pd.AskSplitResponse.$Properties): atoll.pd.AskSplitResponse;
+
+            /**
+             * Encodes the specified AskSplitResponse message. Does not implicitly {@link atoll.pd.AskSplitResponse.verify|verify} messages.
+             * @param message AskSplitResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.AskSplitResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an AskSplitResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.AskSplitResponse & atoll.pd.AskSplitResponse.$Shape} AskSplitResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.AskSplitResponse & atoll.pd.AskSplitResponse.$Shape;
+        }
+
+        namespace AskSplitResponse {
+
+            /** Properties of an AskSplitResponse. */
+            interface $Properties {
+
+                /** AskSplitResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** AskSplitResponse newRegionId */
+                newRegionId?: (number|null);
+
+                /** AskSplitResponse newPeerIds */
+                newPeerIds?: (number[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an AskSplitResponse. */
+            type $Shape = atoll.pd.AskSplitResponse.$Properties;
+        }
+
+        /**
+         * Properties of a GetRegionRequest.
+         * @deprecated Use atoll.pd.GetRegionRequest.$Properties instead.
+         */
+        interface IGetRegionRequest extends atoll.pd.GetRegionRequest.$Properties {
+        }
+
+        /** Represents a GetRegionRequest. */
+        class GetRegionRequest {
+
+            /**
+             * Constructs a new GetRegionRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.GetRegionRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GetRegionRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** GetRegionRequest key. */
+            key: Uint8Array;
+
+            /**
+             * Creates a new GetRegionRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GetRegionRequest instance
+             */
+            static create(properties: atoll.pd.GetRegionRequest.$Shape): atoll.pd.GetRegionRequest & atoll.pd.GetRegionRequest.$Shape;
+            static create(properties?: atoll.pd.GetRegionRequest.$Properties): atoll.pd.GetRegionRequest;
+
+            /**
+             * Encodes the specified GetRegionRequest message. Does not implicitly {@link atoll.pd.GetRegionRequest.verify|verify} messages.
+             * @param message GetRegionRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.GetRegionRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GetRegionRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.GetRegionRequest & atoll.pd.GetRegionRequest.$Shape} GetRegionRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.GetRegionRequest & atoll.pd.GetRegionRequest.$Shape;
+        }
+
+        namespace GetRegionRequest {
+
+            /** Properties of a GetRegionRequest. */
+            interface $Properties {
+
+                /** GetRegionRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** GetRegionRequest key */
+                key?: (Uint8Array|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GetRegionRequest. */
+            type $Shape = atoll.pd.GetRegionRequest.$Properties;
+        }
+
+        /**
+         * Properties of a GetRegionByIdRequest.
+         * @deprecated Use atoll.pd.GetRegionByIdRequest.$Properties instead.
+         */
+        interface IGetRegionByIdRequest extends atoll.pd.GetRegionByIdRequest.$Properties {
+        }
+
+        /** Represents a GetRegionByIdRequest. */
+        class GetRegionByIdRequest {
+
+            /**
+             * Constructs a new GetRegionByIdRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.GetRegionByIdRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GetRegionByIdRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** GetRegionByIdRequest regionId. */
+            regionId: number;
+
+            /**
+             * Creates a new GetRegionByIdRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GetRegionByIdRequest instance
+             */
+            static create(properties: atoll.pd.GetRegionByIdRequest.$Shape): atoll.pd.GetRegionByIdRequest & atoll.pd.GetRegionByIdRequest.$Shape;
+            static create(properties?: atoll.pd.GetRegionByIdRequest.$Properties): atoll.pd.GetRegionByIdRequest;
+
+            /**
+             * Encodes the specified GetRegionByIdRequest message. Does not implicitly {@link atoll.pd.GetRegionByIdRequest.verify|verify} messages.
+             * @param message GetRegionByIdRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.GetRegionByIdRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GetRegionByIdRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.GetRegionByIdRequest & atoll.pd.GetRegionByIdRequest.$Shape} GetRegionByIdRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.GetRegionByIdRequest & atoll.pd.GetRegionByIdRequest.$Shape;
+        }
+
+        namespace GetRegionByIdRequest {
+
+            /** Properties of a GetRegionByIdRequest. */
+            interface $Properties {
+
+                /** GetRegionByIdRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** GetRegionByIdRequest regionId */
+                regionId?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GetRegionByIdRequest. */
+            type $Shape = atoll.pd.GetRegionByIdRequest.$Properties;
+        }
+
+        /**
+         * Properties of a GetRegionResponse.
+         * @deprecated Use atoll.pd.GetRegionResponse.$Properties instead.
+         */
+        interface IGetRegionResponse extends atoll.pd.GetRegionResponse.$Properties {
+        }
+
+        /** Represents a GetRegionResponse. */
+        class GetRegionResponse {
+
+            /**
+             * Constructs a new GetRegionResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.GetRegionResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GetRegionResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** GetRegionResponse region. */
+            region?: (atoll.meta.Region.$Properties|null);
+
+            /** GetRegionResponse leader. */
+            leader?: (atoll.meta.Peer.$Properties|null);
+
+            /**
+             * Creates a new GetRegionResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GetRegionResponse instance
+             */
+            static create(properties: atoll.pd.GetRegionResponse.$Shape): atoll.pd.GetRegionResponse & atoll.pd.GetRegionResponse.$Shape;
+            static create(properties?: atoll.pd.GetRegionResponse.$Properties): atoll.pd.GetRegionResponse;
+
+            /**
+             * Encodes the specified GetRegionResponse message. Does not implicitly {@link atoll.pd.GetRegionResponse.verify|verify} messages.
+             * @param message GetRegionResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.GetRegionResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GetRegionResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.GetRegionResponse & atoll.pd.GetRegionResponse.$Shape} GetRegionResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.GetRegionResponse & atoll.pd.GetRegionResponse.$Shape;
+        }
+
+        namespace GetRegionResponse {
+
+            /** Properties of a GetRegionResponse. */
+            interface $Properties {
+
+                /** GetRegionResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** GetRegionResponse region */
+                region?: (atoll.meta.Region.$Properties|null);
+
+                /** GetRegionResponse leader */
+                leader?: (atoll.meta.Peer.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GetRegionResponse. */
+            type $Shape = atoll.pd.GetRegionResponse.$Properties;
+        }
+
+        /**
+         * Properties of a ScanRegionsRequest.
+         * @deprecated Use atoll.pd.ScanRegionsRequest.$Properties instead.
+         */
+        interface IScanRegionsRequest extends atoll.pd.ScanRegionsRequest.$Properties {
+        }
+
+        /** Represents a ScanRegionsRequest. */
+        class ScanRegionsRequest {
+
+            /**
+             * Constructs a new ScanRegionsRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.ScanRegionsRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ScanRegionsRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** ScanRegionsRequest startKey. */
+            startKey: Uint8Array;
+
+            /** ScanRegionsRequest endKey. */
+            endKey: Uint8Array;
+
+            /** ScanRegionsRequest limit. */
+            limit: number;
+
+            /**
+             * Creates a new ScanRegionsRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ScanRegionsRequest instance
+             */
+            static create(properties: atoll.pd.ScanRegionsRequest.$Shape): atoll.pd.ScanRegionsRequest & atoll.pd.ScanRegionsRequest.$Shape;
+            static create(properties?: atoll.pd.ScanRegionsRequest.$Properties): atoll.pd.ScanRegionsRequest;
+
+            /**
+             * Encodes the specified ScanRegionsRequest message. Does not implicitly {@link atoll.pd.ScanRegionsRequest.verify|verify} messages.
+             * @param message ScanRegionsRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.ScanRegionsRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ScanRegionsRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.ScanRegionsRequest & atoll.pd.ScanRegionsRequest.$Shape} ScanRegionsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.ScanRegionsRequest & atoll.pd.ScanRegionsRequest.$Shape;
+        }
+
+        namespace ScanRegionsRequest {
+
+            /** Properties of a ScanRegionsRequest. */
+            interface $Properties {
+
+                /** ScanRegionsRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** ScanRegionsRequest startKey */
+                startKey?: (Uint8Array|null);
+
+                /** ScanRegionsRequest endKey */
+                endKey?: (Uint8Array|null);
+
+                /** ScanRegionsRequest limit */
+                limit?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ScanRegionsRequest. */
+            type $Shape = atoll.pd.ScanRegionsRequest.$Properties;
+        }
+
+        /**
+         * Properties of a RegionWithLeader.
+         * @deprecated Use atoll.pd.RegionWithLeader.$Properties instead.
+         */
+        interface IRegionWithLeader extends atoll.pd.RegionWithLeader.$Properties {
+        }
+
+        /** Represents a RegionWithLeader. */
+        class RegionWithLeader {
+
+            /**
+             * Constructs a new RegionWithLeader.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.RegionWithLeader.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** RegionWithLeader region. */
+            region?: (atoll.meta.Region.$Properties|null);
+
+            /** RegionWithLeader leader. */
+            leader?: (atoll.meta.Peer.$Properties|null);
+
+            /**
+             * Creates a new RegionWithLeader instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RegionWithLeader instance
+             */
+            static create(properties: atoll.pd.RegionWithLeader.$Shape): atoll.pd.RegionWithLeader & atoll.pd.RegionWithLeader.$Shape;
+            static create(properties?: atoll.pd.RegionWithLeader.$Properties): atoll.pd.RegionWithLeader;
+
+            /**
+             * Encodes the specified RegionWithLeader message. Does not implicitly {@link atoll.pd.RegionWithLeader.verify|verify} messages.
+             * @param message RegionWithLeader message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.RegionWithLeader.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RegionWithLeader message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.RegionWithLeader & atoll.pd.RegionWithLeader.$Shape} RegionWithLeader
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.RegionWithLeader & atoll.pd.RegionWithLeader.$Shape;
+        }
+
+        namespace RegionWithLeader {
+
+            /** Properties of a RegionWithLeader. */
+            interface $Properties {
+
+                /** RegionWithLeader region */
+                region?: (atoll.meta.Region.$Properties|null);
+
+                /** RegionWithLeader leader */
+                leader?: (atoll.meta.Peer.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a RegionWithLeader. */
+            type $Shape = atoll.pd.RegionWithLeader.$Properties;
+        }
+
+        /**
+         * Properties of a ScanRegionsResponse.
+         * @deprecated Use atoll.pd.ScanRegionsResponse.$Properties instead.
+         */
+        interface IScanRegionsResponse extends atoll.pd.ScanRegionsResponse.$Properties {
+        }
+
+        /** Represents a ScanRegionsResponse. */
+        class ScanRegionsResponse {
+
+            /**
+             * Constructs a new ScanRegionsResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.ScanRegionsResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ScanRegionsResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** ScanRegionsResponse regions. */
+            regions: atoll.pd.RegionWithLeader.$Properties[];
+
+            /**
+             * Creates a new ScanRegionsResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ScanRegionsResponse instance
+             */
+            static create(properties: atoll.pd.ScanRegionsResponse.$Shape): atoll.pd.ScanRegionsResponse & atoll.pd.ScanRegionsResponse.$Shape;
+            static create(properties?: atoll.pd.ScanRegionsResponse.$Properties): atoll.pd.ScanRegionsResponse;
+
+            /**
+             * Encodes the specified ScanRegionsResponse message. Does not implicitly {@link atoll.pd.ScanRegionsResponse.verify|verify} messages.
+             * @param message ScanRegionsResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.ScanRegionsResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ScanRegionsResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.ScanRegionsResponse & atoll.pd.ScanRegionsResponse.$Shape} ScanRegionsResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.ScanRegionsResponse & atoll.pd.ScanRegionsResponse.$Shape;
+        }
+
+        namespace ScanRegionsResponse {
+
+            /** Properties of a ScanRegionsResponse. */
+            interface $Properties {
+
+                /** ScanRegionsResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** ScanRegionsResponse regions */
+                regions?: (atoll.pd.RegionWithLeader.$Properties[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ScanRegionsResponse. */
+            type $Shape = atoll.pd.ScanRegionsResponse.$Properties;
+        }
+
+        /**
+         * Properties of a Timestamp.
+         * @deprecated Use atoll.pd.Timestamp.$Properties instead.
+         */
+        interface ITimestamp extends atoll.pd.Timestamp.$Properties {
+        }
+
+        /** Represents a Timestamp. */
+        class Timestamp {
+
+            /**
+             * Constructs a new Timestamp.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.Timestamp.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** Timestamp physical. */
+            physical: number;
+
+            /** Timestamp logical. */
+            logical: number;
+
+            /**
+             * Creates a new Timestamp instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Timestamp instance
+             */
+            static create(properties: atoll.pd.Timestamp.$Shape): atoll.pd.Timestamp & atoll.pd.Timestamp.$Shape;
+            static create(properties?: atoll.pd.Timestamp.$Properties): atoll.pd.Timestamp;
+
+            /**
+             * Encodes the specified Timestamp message. Does not implicitly {@link atoll.pd.Timestamp.verify|verify} messages.
+             * @param message Timestamp message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.Timestamp.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Timestamp message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.Timestamp & atoll.pd.Timestamp.$Shape} Timestamp
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.Timestamp & atoll.pd.Timestamp.$Shape;
+        }
+
+        namespace Timestamp {
+
+            /** Properties of a Timestamp. */
+            interface $Properties {
+
+                /** Timestamp physical */
+                physical?: (number|null);
+
+                /** Timestamp logical */
+                logical?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a Timestamp. */
+            type $Shape = atoll.pd.Timestamp.$Properties;
+        }
+
+        /**
+         * Properties of a TsoRequest.
+         * @deprecated Use atoll.pd.TsoRequest.$Properties instead.
+         */
+        interface ITsoRequest extends atoll.pd.TsoRequest.$Properties {
+        }
+
+        /** Represents a TsoRequest. */
+        class TsoRequest {
+
+            /**
+             * Constructs a new TsoRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.TsoRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** TsoRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** TsoRequest count. */
+            count: number;
+
+            /**
+             * Creates a new TsoRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns TsoRequest instance
+             */
+            static create(properties: atoll.pd.TsoRequest.$Shape): atoll.pd.TsoRequest & atoll.pd.TsoRequest.$Shape;
+            static create(properties?: atoll.pd.TsoRequest.$Properties): atoll.pd.TsoRequest;
+
+            /**
+             * Encodes the specified TsoRequest message. Does not implicitly {@link atoll.pd.TsoRequest.verify|verify} messages.
+             * @param message TsoRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.TsoRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a TsoRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.TsoRequest & atoll.pd.TsoRequest.$Shape} TsoRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.TsoRequest & atoll.pd.TsoRequest.$Shape;
+        }
+
+        namespace TsoRequest {
+
+            /** Properties of a TsoRequest. */
+            interface $Properties {
+
+                /** TsoRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** TsoRequest count */
+                count?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a TsoRequest. */
+            type $Shape = atoll.pd.TsoRequest.$Properties;
+        }
+
+        /**
+         * Properties of a TsoResponse.
+         * @deprecated Use atoll.pd.TsoResponse.$Properties instead.
+         */
+        interface ITsoResponse extends atoll.pd.TsoResponse.$Properties {
+        }
+
+        /** Represents a TsoResponse. */
+        class TsoResponse {
+
+            /**
+             * Constructs a new TsoResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.TsoResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** TsoResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** TsoResponse count. */
+            count: number;
+
+            /** TsoResponse timestamp. */
+            timestamp?: (atoll.pd.Timestamp.$Properties|null);
+
+            /**
+             * Creates a new TsoResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns TsoResponse instance
+             */
+            static create(properties: atoll.pd.TsoResponse.$Shape): atoll.pd.TsoResponse & atoll.pd.TsoResponse.$Shape;
+            static create(properties?: atoll.pd.TsoResponse.$Properties): atoll.pd.TsoResponse;
+
+            /**
+             * Encodes the specified TsoResponse message. Does not implicitly {@link atoll.pd.TsoResponse.verify|verify} messages.
+             * @param message TsoResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.TsoResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a TsoResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.TsoResponse & atoll.pd.TsoResponse.$Shape} TsoResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.TsoResponse & atoll.pd.TsoResponse.$Shape;
+        }
+
+        namespace TsoResponse {
+
+            /** Properties of a TsoResponse. */
+            interface $Properties {
+
+                /** TsoResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** TsoResponse count */
+                count?: (number|null);
+
+                /** TsoResponse timestamp */
+                timestamp?: (atoll.pd.Timestamp.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a TsoResponse. */
+            type $Shape = atoll.pd.TsoResponse.$Properties;
+        }
+
+        /**
+         * Properties of a GetGcSafePointRequest.
+         * @deprecated Use atoll.pd.GetGcSafePointRequest.$Properties instead.
+         */
+        interface IGetGcSafePointRequest extends atoll.pd.GetGcSafePointRequest.$Properties {
+        }
+
+        /** Represents a GetGcSafePointRequest. */
+        class GetGcSafePointRequest {
+
+            /**
+             * Constructs a new GetGcSafePointRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.GetGcSafePointRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GetGcSafePointRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /**
+             * Creates a new GetGcSafePointRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GetGcSafePointRequest instance
+             */
+            static create(properties: atoll.pd.GetGcSafePointRequest.$Shape): atoll.pd.GetGcSafePointRequest & atoll.pd.GetGcSafePointRequest.$Shape;
+            static create(properties?: atoll.pd.GetGcSafePointRequest.$Properties): atoll.pd.GetGcSafePointRequest;
+
+            /**
+             * Encodes the specified GetGcSafePointRequest message. Does not implicitly {@link atoll.pd.GetGcSafePointRequest.verify|verify} messages.
+             * @param message GetGcSafePointRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.GetGcSafePointRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GetGcSafePointRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.GetGcSafePointRequest & atoll.pd.GetGcSafePointRequest.$Shape} GetGcSafePointRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.GetGcSafePointRequest & atoll.pd.GetGcSafePointRequest.$Shape;
+        }
+
+        namespace GetGcSafePointRequest {
+
+            /** Properties of a GetGcSafePointRequest. */
+            interface $Properties {
+
+                /** GetGcSafePointRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GetGcSafePointRequest. */
+            type $Shape = atoll.pd.GetGcSafePointRequest.$Properties;
+        }
+
+        /**
+         * Properties of a GetGcSafePointResponse.
+         * @deprecated Use atoll.pd.GetGcSafePointResponse.$Properties instead.
+         */
+        interface IGetGcSafePointResponse extends atoll.pd.GetGcSafePointResponse.$Properties {
+        }
+
+        /** Represents a GetGcSafePointResponse. */
+        class GetGcSafePointResponse {
+
+            /**
+             * Constructs a new GetGcSafePointResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.GetGcSafePointResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GetGcSafePointResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** GetGcSafePointResponse safePoint. */
+            safePoint?: (atoll.pd.Timestamp.$Properties|null);
+
+            /**
+             * Creates a new GetGcSafePointResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GetGcSafePointResponse instance
+             */
+            static create(properties: atoll.pd.GetGcSafePointResponse.$Shape): atoll.pd.GetGcSafePointResponse & atoll.pd.GetGcSafePointResponse.$Shape;
+            static create(properties?: atoll.pd.GetGcSafePointResponse.$Properties): atoll.pd.GetGcSafePointResponse;
+
+            /**
+             * Encodes the specified GetGcSafePointResponse message. Does not implicitly {@link atoll.pd.GetGcSafePointResponse.verify|verify} messages.
+             * @param message GetGcSafePointResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.GetGcSafePointResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GetGcSafePointResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.GetGcSafePointResponse & atoll.pd.GetGcSafePointResponse.$Shape} GetGcSafePointResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.GetGcSafePointResponse & atoll.pd.GetGcSafePointResponse.$Shape;
+        }
+
+        namespace GetGcSafePointResponse {
+
+            /** Properties of a GetGcSafePointResponse. */
+            interface $Properties {
+
+                /** GetGcSafePointResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** GetGcSafePointResponse safePoint */
+                safePoint?: (atoll.pd.Timestamp.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GetGcSafePointResponse. */
+            type $Shape = atoll.pd.GetGcSafePointResponse.$Properties;
+        }
+
+        /**
+         * Properties of an UpdateGcSafePointRequest.
+         * @deprecated Use atoll.pd.UpdateGcSafePointRequest.$Properties instead.
+         */
+        interface IUpdateGcSafePointRequest extends atoll.pd.UpdateGcSafePointRequest.$Properties {
+        }
+
+        /** Represents an UpdateGcSafePointRequest. */
+        class UpdateGcSafePointRequest {
+
+            /**
+             * Constructs a new UpdateGcSafePointRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.UpdateGcSafePointRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** UpdateGcSafePointRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** UpdateGcSafePointRequest safePoint. */
+            safePoint?: (atoll.pd.Timestamp.$Properties|null);
+
+            /**
+             * Creates a new UpdateGcSafePointRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns UpdateGcSafePointRequest instance
+             */
+            static create(properties: atoll.pd.UpdateGcSafePointRequest.$Shape): atoll.pd.UpdateGcSafePointRequest & atoll.pd.UpdateGcSafePointRequest.$Shape;
+            static create(properties?: atoll.pd.UpdateGcSafePointRequest.$Properties): atoll.pd.UpdateGcSafePointRequest;
+
+            /**
+             * Encodes the specified UpdateGcSafePointRequest message. Does not implicitly {@link atoll.pd.UpdateGcSafePointRequest.verify|verify} messages.
+             * @param message UpdateGcSafePointRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.UpdateGcSafePointRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an UpdateGcSafePointRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.UpdateGcSafePointRequest & atoll.pd.UpdateGcSafePointRequest.$Shape} UpdateGcSafePointRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.UpdateGcSafePointRequest & atoll.pd.UpdateGcSafePointRequest.$Shape;
+        }
+
+        namespace UpdateGcSafePointRequest {
+
+            /** Properties of an UpdateGcSafePointRequest. */
+            interface $Properties {
+
+                /** UpdateGcSafePointRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** UpdateGcSafePointRequest safePoint */
+                safePoint?: (atoll.pd.Timestamp.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an UpdateGcSafePointRequest. */
+            type $Shape = atoll.pd.UpdateGcSafePointRequest.$Properties;
+        }
+
+        /**
+         * Properties of an UpdateGcSafePointResponse.
+         * @deprecated Use atoll.pd.UpdateGcSafePointResponse.$Properties instead.
+         */
+        interface IUpdateGcSafePointResponse extends atoll.pd.UpdateGcSafePointResponse.$Properties {
+        }
+
+        /** Represents an UpdateGcSafePointResponse. */
+        class UpdateGcSafePointResponse {
+
+            /**
+             * Constructs a new UpdateGcSafePointResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.UpdateGcSafePointResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** UpdateGcSafePointResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /** UpdateGcSafePointResponse newSafePoint. */
+            newSafePoint?: (atoll.pd.Timestamp.$Properties|null);
+
+            /**
+             * Creates a new UpdateGcSafePointResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns UpdateGcSafePointResponse instance
+             */
+            static create(properties: atoll.pd.UpdateGcSafePointResponse.$Shape): atoll.pd.UpdateGcSafePointResponse & atoll.pd.UpdateGcSafePointResponse.$Shape;
+            static create(properties?: atoll.pd.UpdateGcSafePointResponse.$Properties): atoll.pd.UpdateGcSafePointResponse;
+
+            /**
+             * Encodes the specified UpdateGcSafePointResponse message. Does not implicitly {@link atoll.pd.UpdateGcSafePointResponse.verify|verify} messages.
+             * @param message UpdateGcSafePointResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.UpdateGcSafePointResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an UpdateGcSafePointResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.UpdateGcSafePointResponse & atoll.pd.UpdateGcSafePointResponse.$Shape} UpdateGcSafePointResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.UpdateGcSafePointResponse & atoll.pd.UpdateGcSafePointResponse.$Shape;
+        }
+
+        namespace UpdateGcSafePointResponse {
+
+            /** Properties of an UpdateGcSafePointResponse. */
+            interface $Properties {
+
+                /** UpdateGcSafePointResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** UpdateGcSafePointResponse newSafePoint */
+                newSafePoint?: (atoll.pd.Timestamp.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an UpdateGcSafePointResponse. */
+            type $Shape = atoll.pd.UpdateGcSafePointResponse.$Properties;
+        }
+
+        /** Represents a PD */
+        class PD extends $protobuf.rpc.Service {
+
+            /**
+             * Constructs a new PD service.
+             * @param rpcImpl RPC implementation
+             * @param [requestDelimited=false] Whether requests are length-delimited
+             * @param [responseDelimited=false] Whether responses are length-delimited
+             */
+            constructor(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean);
+
+            /**
+             * Creates new PD service using the specified rpc implementation.
+             * @param rpcImpl RPC implementation
+             * @param [requestDelimited=false] Whether requests are length-delimited
+             * @param [responseDelimited=false] Whether responses are length-delimited
+             * @returns RPC service. Useful where requests and/or responses are streamed.
+             */
+            static create(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean): PD;
+
+            /** Calls GetMembers. */
+            getMembers: atoll.pd.PD.GetMembers;
+
+            /** Calls Bootstrap. */
+            bootstrap: atoll.pd.PD.Bootstrap;
+
+            /** Calls IsBootstrapped. */
+            isBootstrapped: atoll.pd.PD.IsBootstrapped;
+
+            /** Calls AllocId. */
+            allocId: atoll.pd.PD.AllocId;
+
+            /** Calls PutStore. */
+            putStore: atoll.pd.PD.PutStore;
+
+            /** Calls GetStore. */
+            getStore: atoll.pd.PD.GetStore;
+
+            /** Calls GetAllStores. */
+            getAllStores: atoll.pd.PD.GetAllStores;
+
+            /** Calls StoreHeartbeat. */
+            storeHeartbeat: atoll.pd.PD.StoreHeartbeat;
+
+            /** Calls RegionHeartbeat. */
+            regionHeartbeat: atoll.pd.PD.RegionHeartbeat;
+
+            /** Calls AskSplit. */
+            askSplit: atoll.pd.PD.AskSplit;
+
+            /** Calls GetRegion. */
+            getRegion: atoll.pd.PD.GetRegion;
+
+            /** Calls GetPrevRegion. */
+            getPrevRegion: atoll.pd.PD.GetPrevRegion;
+
+            /** Calls GetRegionById. */
+            getRegionById: atoll.pd.PD.GetRegionById;
+
+            /** Calls ScanRegions. */
+            scanRegions: atoll.pd.PD.ScanRegions;
+
+            /** Calls Tso. */
+            tso: atoll.pd.PD.Tso;
+
+            /** Calls GetGcSafePoint. */
+            getGcSafePoint: atoll.pd.PD.GetGcSafePoint;
+
+            /** Calls UpdateGcSafePoint. */
+            updateGcSafePoint: atoll.pd.PD.UpdateGcSafePoint;
+        }
+
+        namespace PD {
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getMembers}.
+             * @param error Error, if any
+             * @param [response] GetMembersResponse
+             */
+            type GetMembersCallback = (error: (Error|null), response?: atoll.pd.GetMembersResponse) => void;
+
+            /** Calls GetMembers. */
+            type GetMembers = {
+              (request: atoll.pd.IGetMembersRequest, callback: atoll.pd.PD.GetMembersCallback): void;
+              (request: atoll.pd.IGetMembersRequest): Promise<atoll.pd.GetMembersResponse>;
+              readonly name: "GetMembers";
+              readonly path: "/atoll.pd.PD/GetMembers";
+              readonly requestType: "GetMembersRequest";
+              readonly responseType: "GetMembersResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#bootstrap}.
+             * @param error Error, if any
+             * @param [response] BootstrapResponse
+             */
+            type BootstrapCallback = (error: (Error|null), response?: atoll.pd.BootstrapResponse) => void;
+
+            /** Calls Bootstrap. */
+            type Bootstrap = {
+              (request: atoll.pd.IBootstrapRequest, callback: atoll.pd.PD.BootstrapCallback): void;
+              (request: atoll.pd.IBootstrapRequest): Promise<atoll.pd.BootstrapResponse>;
+              readonly name: "Bootstrap";
+              readonly path: "/atoll.pd.PD/Bootstrap";
+              readonly requestType: "BootstrapRequest";
+              readonly responseType: "BootstrapResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#isBootstrapped}.
+             * @param error Error, if any
+             * @param [response] IsBootstrappedResponse
+             */
+            type IsBootstrappedCallback = (error: (Error|null), response?: atoll.pd.IsBootstrappedResponse) => void;
+
+            /** Calls IsBootstrapped. */
+            type IsBootstrapped = {
+              (request: atoll.pd.IIsBootstrappedRequest, callback: atoll.pd.PD.IsBootstrappedCallback): void;
+              (request: atoll.pd.IIsBootstrappedRequest): Promise<atoll.pd.IsBootstrappedResponse>;
+              readonly name: "IsBootstrapped";
+              readonly path: "/atoll.pd.PD/IsBootstrapped";
+              readonly requestType: "IsBootstrappedRequest";
+              readonly responseType: "IsBootstrappedResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#allocId}.
+             * @param error Error, if any
+             * @param [response] AllocIdResponse
+             */
+            type AllocIdCallback = (error: (Error|null), response?: atoll.pd.AllocIdResponse) => void;
+
+            /** Calls AllocId. */
+            type AllocId = {
+              (request: atoll.pd.IAllocIdRequest, callback: atoll.pd.PD.AllocIdCallback): void;
+              (request: atoll.pd.IAllocIdRequest): Promise<atoll.pd.AllocIdResponse>;
+              readonly name: "AllocId";
+              readonly path: "/atoll.pd.PD/AllocId";
+              readonly requestType: "AllocIdRequest";
+              readonly responseType: "AllocIdResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#putStore}.
+             * @param error Error, if any
+             * @param [response] PutStoreResponse
+             */
+            type PutStoreCallback = (error: (Error|null), response?: atoll.pd.PutStoreResponse) => void;
+
+            /** Calls PutStore. */
+            type PutStore = {
+              (request: atoll.pd.IPutStoreRequest, callback: atoll.pd.PD.PutStoreCallback): void;
+              (request: atoll.pd.IPutStoreRequest): Promise<atoll.pd.PutStoreResponse>;
+              readonly name: "PutStore";
+              readonly path: "/atoll.pd.PD/PutStore";
+              readonly requestType: "PutStoreRequest";
+              readonly responseType: "PutStoreResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getStore}.
+             * @param error Error, if any
+             * @param [response] GetStoreResponse
+             */
+            type GetStoreCallback = (error: (Error|null), response?: atoll.pd.GetStoreResponse) => void;
+
+            /** Calls GetStore. */
+            type GetStore = {
+              (request: atoll.pd.IGetStoreRequest, callback: atoll.pd.PD.GetStoreCallback): void;
+              (request: atoll.pd.IGetStoreRequest): Promise<atoll.pd.GetStoreResponse>;
+              readonly name: "GetStore";
+              readonly path: "/atoll.pd.PD/GetStore";
+              readonly requestType: "GetStoreRequest";
+              readonly responseType: "GetStoreResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getAllStores}.
+             * @param error Error, if any
+             * @param [response] GetAllStoresResponse
+             */
+            type GetAllStoresCallback = (error: (Error|null), response?: atoll.pd.GetAllStoresResponse) => void;
+
+            /** Calls GetAllStores. */
+            type GetAllStores = {
+              (request: atoll.pd.IGetAllStoresRequest, callback: atoll.pd.PD.GetAllStoresCallback): void;
+              (request: atoll.pd.IGetAllStoresRequest): Promise<atoll.pd.GetAllStoresResponse>;
+              readonly name: "GetAllStores";
+              readonly path: "/atoll.pd.PD/GetAllStores";
+              readonly requestType: "GetAllStoresRequest";
+              readonly responseType: "GetAllStoresResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#storeHeartbeat}.
+             * @param error Error, if any
+             * @param [response] StoreHeartbeatResponse
+             */
+            type StoreHeartbeatCallback = (error: (Error|null), response?: atoll.pd.StoreHeartbeatResponse) => void;
+
+            /** Calls StoreHeartbeat. */
+            type StoreHeartbeat = {
+              (request: atoll.pd.IStoreHeartbeatRequest, callback: atoll.pd.PD.StoreHeartbeatCallback): void;
+              (request: atoll.pd.IStoreHeartbeatRequest): Promise<atoll.pd.StoreHeartbeatResponse>;
+              readonly name: "StoreHeartbeat";
+              readonly path: "/atoll.pd.PD/StoreHeartbeat";
+              readonly requestType: "StoreHeartbeatRequest";
+              readonly responseType: "StoreHeartbeatResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#regionHeartbeat}.
+             * @param error Error, if any
+             * @param [response] RegionHeartbeatResponse
+             */
+            type RegionHeartbeatCallback = (error: (Error|null), response?: atoll.pd.RegionHeartbeatResponse) => void;
+
+            /** Calls RegionHeartbeat. */
+            type RegionHeartbeat = {
+              (request: atoll.pd.IRegionHeartbeatRequest, callback: atoll.pd.PD.RegionHeartbeatCallback): void;
+              (request: atoll.pd.IRegionHeartbeatRequest): Promise<atoll.pd.RegionHeartbeatResponse>;
+              readonly name: "RegionHeartbeat";
+              readonly path: "/atoll.pd.PD/RegionHeartbeat";
+              readonly requestType: "RegionHeartbeatRequest";
+              readonly responseType: "RegionHeartbeatResponse";
+              readonly requestStream: true;
+              readonly responseStream: true;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#askSplit}.
+             * @param error Error, if any
+             * @param [response] AskSplitResponse
+             */
+            type AskSplitCallback = (error: (Error|null), response?: atoll.pd.AskSplitResponse) => void;
+
+            /** Calls AskSplit. */
+            type AskSplit = {
+              (request: atoll.pd.IAskSplitRequest, callback: atoll.pd.PD.AskSplitCallback): void;
+              (request: atoll.pd.IAskSplitRequest): Promise<atoll.pd.AskSplitResponse>;
+              readonly name: "AskSplit";
+              readonly path: "/atoll.pd.PD/AskSplit";
+              readonly requestType: "AskSplitRequest";
+              readonly responseType: "AskSplitResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getRegion}.
+             * @param error Error, if any
+             * @param [response] GetRegionResponse
+             */
+            type GetRegionCallback = (error: (Error|null), response?: atoll.pd.GetRegionResponse) => void;
+
+            /** Calls GetRegion. */
+            type GetRegion = {
+              (request: atoll.pd.IGetRegionRequest, callback: atoll.pd.PD.GetRegionCallback): void;
+              (request: atoll.pd.IGetRegionRequest): Promise<atoll.pd.GetRegionResponse>;
+              readonly name: "GetRegion";
+              readonly path: "/atoll.pd.PD/GetRegion";
+              readonly requestType: "GetRegionRequest";
+              readonly responseType: "GetRegionResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getPrevRegion}.
+             * @param error Error, if any
+             * @param [response] GetRegionResponse
+             */
+            type GetPrevRegionCallback = (error: (Error|null), response?: atoll.pd.GetRegionResponse) => void;
+
+            /** Calls GetPrevRegion. */
+            type GetPrevRegion = {
+              (request: atoll.pd.IGetRegionRequest, callback: atoll.pd.PD.GetPrevRegionCallback): void;
+              (request: atoll.pd.IGetRegionRequest): Promise<atoll.pd.GetRegionResponse>;
+              readonly name: "GetPrevRegion";
+              readonly path: "/atoll.pd.PD/GetPrevRegion";
+              readonly requestType: "GetRegionRequest";
+              readonly responseType: "GetRegionResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getRegionById}.
+             * @param error Error, if any
+             * @param [response] GetRegionResponse
+             */
+            type GetRegionByIdCallback = (error: (Error|null), response?: atoll.pd.GetRegionResponse) => void;
+
+            /** Calls GetRegionById. */
+            type GetRegionById = {
+              (request: atoll.pd.IGetRegionByIdRequest, callback: atoll.pd.PD.GetRegionByIdCallback): void;
+              (request: atoll.pd.IGetRegionByIdRequest): Promise<atoll.pd.GetRegionResponse>;
+              readonly name: "GetRegionById";
+              readonly path: "/atoll.pd.PD/GetRegionById";
+              readonly requestType: "GetRegionByIdRequest";
+              readonly responseType: "GetRegionResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#scanRegions}.
+             * @param error Error, if any
+             * @param [response] ScanRegionsResponse
+             */
+            type ScanRegionsCallback = (error: (Error|null), response?: atoll.pd.ScanRegionsResponse) => void;
+
+            /** Calls ScanRegions. */
+            type ScanRegions = {
+              (request: atoll.pd.IScanRegionsRequest, callback: atoll.pd.PD.ScanRegionsCallback): void;
+              (request: atoll.pd.IScanRegionsRequest): Promise<atoll.pd.ScanRegionsResponse>;
+              readonly name: "ScanRegions";
+              readonly path: "/atoll.pd.PD/ScanRegions";
+              readonly requestType: "ScanRegionsRequest";
+              readonly responseType: "ScanRegionsResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#tso}.
+             * @param error Error, if any
+             * @param [response] TsoResponse
+             */
+            type TsoCallback = (error: (Error|null), response?: atoll.pd.TsoResponse) => void;
+
+            /** Calls Tso. */
+            type Tso = {
+              (request: atoll.pd.ITsoRequest, callback: atoll.pd.PD.TsoCallback): void;
+              (request: atoll.pd.ITsoRequest): Promise<atoll.pd.TsoResponse>;
+              readonly name: "Tso";
+              readonly path: "/atoll.pd.PD/Tso";
+              readonly requestType: "TsoRequest";
+              readonly responseType: "TsoResponse";
+              readonly requestStream: true;
+              readonly responseStream: true;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getGcSafePoint}.
+             * @param error Error, if any
+             * @param [response] GetGcSafePointResponse
+             */
+            type GetGcSafePointCallback = (error: (Error|null), response?: atoll.pd.GetGcSafePointResponse) => void;
+
+            /** Calls GetGcSafePoint. */
+            type GetGcSafePoint = {
+              (request: atoll.pd.IGetGcSafePointRequest, callback: atoll.pd.PD.GetGcSafePointCallback): void;
+              (request: atoll.pd.IGetGcSafePointRequest): Promise<atoll.pd.GetGcSafePointResponse>;
+              readonly name: "GetGcSafePoint";
+              readonly path: "/atoll.pd.PD/GetGcSafePoint";
+              readonly requestType: "GetGcSafePointRequest";
+              readonly responseType: "GetGcSafePointResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#updateGcSafePoint}.
+             * @param error Error, if any
+             * @param [response] UpdateGcSafePointResponse
+             */
+            type UpdateGcSafePointCallback = (error: (Error|null), response?: atoll.pd.UpdateGcSafePointResponse) => void;
+
+            /** Calls UpdateGcSafePoint. */
+            type UpdateGcSafePoint = {
+              (request: atoll.pd.IUpdateGcSafePointRequest, callback: atoll.pd.PD.UpdateGcSafePointCallback): void;
+              (request: atoll.pd.IUpdateGcSafePointRequest): Promise<atoll.pd.UpdateGcSafePointResponse>;
+              readonly name: "UpdateGcSafePoint";
+              readonly path: "/atoll.pd.PD/UpdateGcSafePoint";
+              readonly requestType: "UpdateGcSafePointRequest";
+              readonly responseType: "UpdateGcSafePointResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+        }
+    }
+
     /** Namespace raft. */
     namespace raft {
 

@@ -6823,6 +6823,8222 @@ export const atoll = $root.atoll = (() => {
         return kv;
     })();
 
+    atoll.pd = (function() {
+
+        /**
+         * Namespace pd.
+         * @memberof atoll
+         * @namespace
+         */
+        const pd = {};
+
+        pd.RequestHeader = (function() {
+
+            /**
+             * Properties of a RequestHeader.
+             * @typedef {Object} atoll.pd.RequestHeader.$Properties
+             * @property {number|null} [clusterId] RequestHeader clusterId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RequestHeader.
+             * @memberof atoll.pd
+             * @interface IRequestHeader
+             * @augments atoll.pd.RequestHeader.$Properties
+             * @deprecated Use atoll.pd.RequestHeader.$Properties instead.
+             */
+
+            /**
+             * Shape of a RequestHeader.
+             * @typedef {atoll.pd.RequestHeader.$Properties} atoll.pd.RequestHeader.$Shape
+             */
+
+            /**
+             * Constructs a new RequestHeader.
+             * @memberof atoll.pd
+             * @classdesc Represents a RequestHeader.
+             * @constructor
+             * @param {atoll.pd.RequestHeader.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RequestHeader = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RequestHeader clusterId.
+             * @member {number} clusterId
+             * @memberof atoll.pd.RequestHeader
+             * @instance
+             */
+            RequestHeader.prototype.clusterId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Creates a new RequestHeader instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.RequestHeader
+             * @static
+             * @param {atoll.pd.RequestHeader.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.RequestHeader} RequestHeader instance
+             * @type {{
+             *   (properties: atoll.pd.RequestHeader.$Shape): atoll.pd.RequestHeader & atoll.pd.RequestHeader.$Shape;
+             *   (properties?: atoll.pd.RequestHeader.$Properties): atoll.pd.RequestHeader;
+             * }}
+             */
+            RequestHeader.create = function(properties) {
+                return new RequestHeader(properties);
+            };
+
+            /**
+             * Encodes the specified RequestHeader message. Does not implicitly {@link atoll.pd.RequestHeader.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.RequestHeader
+             * @static
+             * @param {atoll.pd.RequestHeader.$Properties} message RequestHeader message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RequestHeader.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.clusterId != null && $Object.hasOwnProperty.call(message, "clusterId") && (typeof message.clusterId === "object" ? message.clusterId.low || message.clusterId.high : message.clusterId !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.clusterId);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a RequestHeader message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.RequestHeader
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.RequestHeader & atoll.pd.RequestHeader.$Shape} RequestHeader
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RequestHeader.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.RequestHeader();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.clusterId = value;
+                            else
+                                delete message.clusterId;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return RequestHeader;
+        })();
+
+        pd.ResponseHeader = (function() {
+
+            /**
+             * Properties of a ResponseHeader.
+             * @typedef {Object} atoll.pd.ResponseHeader.$Properties
+             * @property {number|null} [clusterId] ResponseHeader clusterId
+             * @property {atoll.error.Error.$Properties|null} [error] ResponseHeader error
+             * @property {atoll.pd.Member.$Properties|null} [leader] ResponseHeader leader
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ResponseHeader.
+             * @memberof atoll.pd
+             * @interface IResponseHeader
+             * @augments atoll.pd.ResponseHeader.$Properties
+             * @deprecated Use atoll.pd.ResponseHeader.$Properties instead.
+             */
+
+            /**
+             * Shape of a ResponseHeader.
+             * @typedef {atoll.pd.ResponseHeader.$Properties} atoll.pd.ResponseHeader.$Shape
+             */
+
+            /**
+             * Constructs a new ResponseHeader.
+             * @memberof atoll.pd
+             * @classdesc Represents a ResponseHeader.
+             * @constructor
+             * @param {atoll.pd.ResponseHeader.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ResponseHeader = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ResponseHeader clusterId.
+             * @member {number} clusterId
+             * @memberof atoll.pd.ResponseHeader
+             * @instance
+             */
+            ResponseHeader.prototype.clusterId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * ResponseHeader error.
+             * @member {atoll.error.Error.$Properties|null|undefined} error
+             * @memberof atoll.pd.ResponseHeader
+             * @instance
+             */
+            ResponseHeader.prototype.error = null;
+
+            /**
+             * ResponseHeader leader.
+             * @member {atoll.pd.Member.$Properties|null|undefined} leader
+             * @memberof atoll.pd.ResponseHeader
+             * @instance
+             */
+            ResponseHeader.prototype.leader = null;
+
+            /**
+             * Creates a new ResponseHeader instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.ResponseHeader
+             * @static
+             * @param {atoll.pd.ResponseHeader.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.ResponseHeader} ResponseHeader instance
+             * @type {{
+             *   (properties: atoll.pd.ResponseHeader.$Shape): atoll.pd.ResponseHeader & atoll.pd.ResponseHeader.$Shape;
+             *   (properties?: atoll.pd.ResponseHeader.$Properties): atoll.pd.ResponseHeader;
+             * }}
+             */
+            ResponseHeader.create = function(properties) {
+                return new ResponseHeader(properties);
+            };
+
+            /**
+             * Encodes the specified ResponseHeader message. Does not implicitly {@link atoll.pd.ResponseHeader.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.ResponseHeader
+             * @static
+             * @param {atoll.pd.ResponseHeader.$Properties} message ResponseHeader message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ResponseHeader.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.clusterId != null && $Object.hasOwnProperty.call(message, "clusterId") && (typeof message.clusterId === "object" ? message.clusterId.low || message.clusterId.high : message.clusterId !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.clusterId);
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                    $root.atoll.error.Error.encode(message.error, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.leader != null && $Object.hasOwnProperty.call(message, "leader"))
+                    $root.atoll.pd.Member.encode(message.leader, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ResponseHeader message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.ResponseHeader
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.ResponseHeader & atoll.pd.ResponseHeader.$Shape} ResponseHeader
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ResponseHeader.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.ResponseHeader();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.clusterId = value;
+                            else
+                                delete message.clusterId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.error = $root.atoll.error.Error.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.leader = $root.atoll.pd.Member.decode(reader, reader.size(), $undefined, _depth + 1, message.leader);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ResponseHeader;
+        })();
+
+        pd.Member = (function() {
+
+            /**
+             * Properties of a Member.
+             * @typedef {Object} atoll.pd.Member.$Properties
+             * @property {number|null} [id] Member id
+             * @property {string|null} [name] Member name
+             * @property {string|null} [clientAddress] Member clientAddress
+             * @property {string|null} [peerAddress] Member peerAddress
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a Member.
+             * @memberof atoll.pd
+             * @interface IMember
+             * @augments atoll.pd.Member.$Properties
+             * @deprecated Use atoll.pd.Member.$Properties instead.
+             */
+
+            /**
+             * Shape of a Member.
+             * @typedef {atoll.pd.Member.$Properties} atoll.pd.Member.$Shape
+             */
+
+            /**
+             * Constructs a new Member.
+             * @memberof atoll.pd
+             * @classdesc Represents a Member.
+             * @constructor
+             * @param {atoll.pd.Member.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const Member = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Member id.
+             * @member {number} id
+             * @memberof atoll.pd.Member
+             * @instance
+             */
+            Member.prototype.id = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Member name.
+             * @member {string} name
+             * @memberof atoll.pd.Member
+             * @instance
+             */
+            Member.prototype.name = "";
+
+            /**
+             * Member clientAddress.
+             * @member {string} clientAddress
+             * @memberof atoll.pd.Member
+             * @instance
+             */
+            Member.prototype.clientAddress = "";
+
+            /**
+             * Member peerAddress.
+             * @member {string} peerAddress
+             * @memberof atoll.pd.Member
+             * @instance
+             */
+            Member.prototype.peerAddress = "";
+
+            /**
+             * Creates a new Member instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.Member
+             * @static
+             * @param {atoll.pd.Member.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.Member} Member instance
+             * @type {{
+             *   (properties: atoll.pd.Member.$Shape): atoll.pd.Member & atoll.pd.Member.$Shape;
+             *   (properties?: atoll.pd.Member.$Properties): atoll.pd.Member;
+             * }}
+             */
+            Member.create = function(properties) {
+                return new Member(properties);
+            };
+
+            /**
+             * Encodes the specified Member message. Does not implicitly {@link atoll.pd.Member.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.Member
+             * @static
+             * @param {atoll.pd.Member.$Properties} message Member message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Member.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.id != null && $Object.hasOwnProperty.call(message, "id") && (typeof message.id === "object" ? message.id.low || message.id.high : message.id !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.id);
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.name);
+                if (message.clientAddress != null && $Object.hasOwnProperty.call(message, "clientAddress") && message.clientAddress !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.clientAddress);
+                if (message.peerAddress != null && $Object.hasOwnProperty.call(message, "peerAddress") && message.peerAddress !== "")
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.peerAddress);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a Member message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.Member
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.Member & atoll.pd.Member.$Shape} Member
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Member.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.Member();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.id = value;
+                            else
+                                delete message.id;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.clientAddress = value;
+                            else
+                                delete message.clientAddress;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.peerAddress = value;
+                            else
+                                delete message.peerAddress;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Member;
+        })();
+
+        pd.GetMembersRequest = (function() {
+
+            /**
+             * Properties of a GetMembersRequest.
+             * @typedef {Object} atoll.pd.GetMembersRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] GetMembersRequest header
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetMembersRequest.
+             * @memberof atoll.pd
+             * @interface IGetMembersRequest
+             * @augments atoll.pd.GetMembersRequest.$Properties
+             * @deprecated Use atoll.pd.GetMembersRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetMembersRequest.
+             * @typedef {atoll.pd.GetMembersRequest.$Properties} atoll.pd.GetMembersRequest.$Shape
+             */
+
+            /**
+             * Constructs a new GetMembersRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a GetMembersRequest.
+             * @constructor
+             * @param {atoll.pd.GetMembersRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetMembersRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetMembersRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.GetMembersRequest
+             * @instance
+             */
+            GetMembersRequest.prototype.header = null;
+
+            /**
+             * Creates a new GetMembersRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.GetMembersRequest
+             * @static
+             * @param {atoll.pd.GetMembersRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.GetMembersRequest} GetMembersRequest instance
+             * @type {{
+             *   (properties: atoll.pd.GetMembersRequest.$Shape): atoll.pd.GetMembersRequest & atoll.pd.GetMembersRequest.$Shape;
+             *   (properties?: atoll.pd.GetMembersRequest.$Properties): atoll.pd.GetMembersRequest;
+             * }}
+             */
+            GetMembersRequest.create = function(properties) {
+                return new GetMembersRequest(properties);
+            };
+
+            /**
+             * Encodes the specified GetMembersRequest message. Does not implicitly {@link atoll.pd.GetMembersRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.GetMembersRequest
+             * @static
+             * @param {atoll.pd.GetMembersRequest.$Properties} message GetMembersRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetMembersRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetMembersRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.GetMembersRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.GetMembersRequest & atoll.pd.GetMembersRequest.$Shape} GetMembersRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetMembersRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.GetMembersRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetMembersRequest;
+        })();
+
+        pd.GetMembersResponse = (function() {
+
+            /**
+             * Properties of a GetMembersResponse.
+             * @typedef {Object} atoll.pd.GetMembersResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] GetMembersResponse header
+             * @property {Array.<atoll.pd.Member.$Properties>|null} [members] GetMembersResponse members
+             * @property {atoll.pd.Member.$Properties|null} [leader] GetMembersResponse leader
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetMembersResponse.
+             * @memberof atoll.pd
+             * @interface IGetMembersResponse
+             * @augments atoll.pd.GetMembersResponse.$Properties
+             * @deprecated Use atoll.pd.GetMembersResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetMembersResponse.
+             * @typedef {atoll.pd.GetMembersResponse.$Properties} atoll.pd.GetMembersResponse.$Shape
+             */
+
+            /**
+             * Constructs a new GetMembersResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a GetMembersResponse.
+             * @constructor
+             * @param {atoll.pd.GetMembersResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetMembersResponse = function (properties) {
+                this.members = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetMembersResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.GetMembersResponse
+             * @instance
+             */
+            GetMembersResponse.prototype.header = null;
+
+            /**
+             * GetMembersResponse members.
+             * @member {Array.<atoll.pd.Member.$Properties>} members
+             * @memberof atoll.pd.GetMembersResponse
+             * @instance
+             */
+            GetMembersResponse.prototype.members = $util.emptyArray;
+
+            /**
+             * GetMembersResponse leader.
+             * @member {atoll.pd.Member.$Properties|null|undefined} leader
+             * @memberof atoll.pd.GetMembersResponse
+             * @instance
+             */
+            GetMembersResponse.prototype.leader = null;
+
+            /**
+             * Creates a new GetMembersResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.GetMembersResponse
+             * @static
+             * @param {atoll.pd.GetMembersResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.GetMembersResponse} GetMembersResponse instance
+             * @type {{
+             *   (properties: atoll.pd.GetMembersResponse.$Shape): atoll.pd.GetMembersResponse & atoll.pd.GetMembersResponse.$Shape;
+             *   (properties?: atoll.pd.GetMembersResponse.$Properties): atoll.pd.GetMembersResponse;
+             * }}
+             */
+            GetMembersResponse.create = function(properties) {
+                return new GetMembersResponse(properties);
+            };
+
+            /**
+             * Encodes the specified GetMembersResponse message. Does not implicitly {@link atoll.pd.GetMembersResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.GetMembersResponse
+             * @static
+             * @param {atoll.pd.GetMembersResponse.$Properties} message GetMembersResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetMembersResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.members != null && message.members.length)
+                    for (let i = 0; i < message.members.length; ++i)
+                        $root.atoll.pd.Member.encode(message.members[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.leader != null && $Object.hasOwnProperty.call(message, "leader"))
+                    $root.atoll.pd.Member.encode(message.leader, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetMembersResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.GetMembersResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.GetMembersResponse & atoll.pd.GetMembersResponse.$Shape} GetMembersResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetMembersResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.GetMembersResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.members && message.members.length))
+                                message.members = [];
+                            message.members.push($root.atoll.pd.Member.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.leader = $root.atoll.pd.Member.decode(reader, reader.size(), $undefined, _depth + 1, message.leader);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetMembersResponse;
+        })();
+
+        pd.BootstrapRequest = (function() {
+
+            /**
+             * Properties of a BootstrapRequest.
+             * @typedef {Object} atoll.pd.BootstrapRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] BootstrapRequest header
+             * @property {atoll.meta.Store.$Properties|null} [store] BootstrapRequest store
+             * @property {atoll.meta.Region.$Properties|null} [region] BootstrapRequest region
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a BootstrapRequest.
+             * @memberof atoll.pd
+             * @interface IBootstrapRequest
+             * @augments atoll.pd.BootstrapRequest.$Properties
+             * @deprecated Use atoll.pd.BootstrapRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a BootstrapRequest.
+             * @typedef {atoll.pd.BootstrapRequest.$Properties} atoll.pd.BootstrapRequest.$Shape
+             */
+
+            /**
+             * Constructs a new BootstrapRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a BootstrapRequest.
+             * @constructor
+             * @param {atoll.pd.BootstrapRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const BootstrapRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * BootstrapRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.BootstrapRequest
+             * @instance
+             */
+            BootstrapRequest.prototype.header = null;
+
+            /**
+             * BootstrapRequest store.
+             * @member {atoll.meta.Store.$Properties|null|undefined} store
+             * @memberof atoll.pd.BootstrapRequest
+             * @instance
+             */
+            BootstrapRequest.prototype.store = null;
+
+            /**
+             * BootstrapRequest region.
+             * @member {atoll.meta.Region.$Properties|null|undefined} region
+             * @memberof atoll.pd.BootstrapRequest
+             * @instance
+             */
+            BootstrapRequest.prototype.region = null;
+
+            /**
+             * Creates a new BootstrapRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.BootstrapRequest
+             * @static
+             * @param {atoll.pd.BootstrapRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.BootstrapRequest} BootstrapRequest instance
+             * @type {{
+             *   (properties: atoll.pd.BootstrapRequest.$Shape): atoll.pd.BootstrapRequest & atoll.pd.BootstrapRequest.$Shape;
+             *   (properties?: atoll.pd.BootstrapRequest.$Properties): atoll.pd.BootstrapRequest;
+             * }}
+             */
+            BootstrapRequest.create = function(properties) {
+                return new BootstrapRequest(properties);
+            };
+
+            /**
+             * Encodes the specified BootstrapRequest message. Does not implicitly {@link atoll.pd.BootstrapRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.BootstrapRequest
+             * @static
+             * @param {atoll.pd.BootstrapRequest.$Properties} message BootstrapRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            BootstrapRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.store != null && $Object.hasOwnProperty.call(message, "store"))
+                    $root.atoll.meta.Store.encode(message.store, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.region != null && $Object.hasOwnProperty.call(message, "region"))
+                    $root.atoll.meta.Region.encode(message.region, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a BootstrapRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.BootstrapRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.BootstrapRequest & atoll.pd.BootstrapRequest.$Shape} BootstrapRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            BootstrapRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.BootstrapRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.store = $root.atoll.meta.Store.decode(reader, reader.size(), $undefined, _depth + 1, message.store);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.region = $root.atoll.meta.Region.decode(reader, reader.size(), $undefined, _depth + 1, message.region);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return BootstrapRequest;
+        })();
+
+        pd.BootstrapResponse = (function() {
+
+            /**
+             * Properties of a BootstrapResponse.
+             * @typedef {Object} atoll.pd.BootstrapResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] BootstrapResponse header
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a BootstrapResponse.
+             * @memberof atoll.pd
+             * @interface IBootstrapResponse
+             * @augments atoll.pd.BootstrapResponse.$Properties
+             * @deprecated Use atoll.pd.BootstrapResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a BootstrapResponse.
+             * @typedef {atoll.pd.BootstrapResponse.$Properties} atoll.pd.BootstrapResponse.$Shape
+             */
+
+            /**
+             * Constructs a new BootstrapResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a BootstrapResponse.
+             * @constructor
+             * @param {atoll.pd.BootstrapResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const BootstrapResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * BootstrapResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.BootstrapResponse
+             * @instance
+             */
+            BootstrapResponse.prototype.header = null;
+
+            /**
+             * Creates a new BootstrapResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.BootstrapResponse
+             * @static
+             * @param {atoll.pd.BootstrapResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.BootstrapResponse} BootstrapResponse instance
+             * @type {{
+             *   (properties: atoll.pd.BootstrapResponse.$Shape): atoll.pd.BootstrapResponse & atoll.pd.BootstrapResponse.$Shape;
+             *   (properties?: atoll.pd.BootstrapResponse.$Properties): atoll.pd.BootstrapResponse;
+             * }}
+             */
+            BootstrapResponse.create = function(properties) {
+                return new BootstrapResponse(properties);
+            };
+
+            /**
+             * Encodes the specified BootstrapResponse message. Does not implicitly {@link atoll.pd.BootstrapResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.BootstrapResponse
+             * @static
+             * @param {atoll.pd.BootstrapResponse.$Properties} message BootstrapResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            BootstrapResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a BootstrapResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.BootstrapResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.BootstrapResponse & atoll.pd.BootstrapResponse.$Shape} BootstrapResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            BootstrapResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.BootstrapResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return BootstrapResponse;
+        })();
+
+        pd.IsBootstrappedRequest = (function() {
+
+            /**
+             * Properties of an IsBootstrappedRequest.
+             * @typedef {Object} atoll.pd.IsBootstrappedRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] IsBootstrappedRequest header
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an IsBootstrappedRequest.
+             * @memberof atoll.pd
+             * @interface IIsBootstrappedRequest
+             * @augments atoll.pd.IsBootstrappedRequest.$Properties
+             * @deprecated Use atoll.pd.IsBootstrappedRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of an IsBootstrappedRequest.
+             * @typedef {atoll.pd.IsBootstrappedRequest.$Properties} atoll.pd.IsBootstrappedRequest.$Shape
+             */
+
+            /**
+             * Constructs a new IsBootstrappedRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents an IsBootstrappedRequest.
+             * @constructor
+             * @param {atoll.pd.IsBootstrappedRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const IsBootstrappedRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * IsBootstrappedRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.IsBootstrappedRequest
+             * @instance
+             */
+            IsBootstrappedRequest.prototype.header = null;
+
+            /**
+             * Creates a new IsBootstrappedRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.IsBootstrappedRequest
+             * @static
+             * @param {atoll.pd.IsBootstrappedRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.IsBootstrappedRequest} IsBootstrappedRequest instance
+             * @type {{
+             *   (properties: atoll.pd.IsBootstrappedRequest.$Shape): atoll.pd.IsBootstrappedRequest & atoll.pd.IsBootstrappedRequest.$Shape;
+             *   (properties?: atoll.pd.IsBootstrappedRequest.$Properties): atoll.pd.IsBootstrappedRequest;
+             * }}
+             */
+            IsBootstrappedRequest.create = function(properties) {
+                return new IsBootstrappedRequest(properties);
+            };
+
+            /**
+             * Encodes the specified IsBootstrappedRequest message. Does not implicitly {@link atoll.pd.IsBootstrappedRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.IsBootstrappedRequest
+             * @static
+             * @param {atoll.pd.IsBootstrappedRequest.$Properties} message IsBootstrappedRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            IsBootstrappedRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an IsBootstrappedRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.IsBootstrappedRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.IsBootstrappedRequest & atoll.pd.IsBootstrappedRequest.$Shape} IsBootstrappedRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            IsBootstrappedRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.IsBootstrappedRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return IsBootstrappedRequest;
+        })();
+
+        pd.IsBootstrappedResponse = (function() {
+
+            /**
+             * Properties of an IsBootstrappedResponse.
+             * @typedef {Object} atoll.pd.IsBootstrappedResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] IsBootstrappedResponse header
+             * @property {boolean|null} [bootstrapped] IsBootstrappedResponse bootstrapped
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an IsBootstrappedResponse.
+             * @memberof atoll.pd
+             * @interface IIsBootstrappedResponse
+             * @augments atoll.pd.IsBootstrappedResponse.$Properties
+             * @deprecated Use atoll.pd.IsBootstrappedResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of an IsBootstrappedResponse.
+             * @typedef {atoll.pd.IsBootstrappedResponse.$Properties} atoll.pd.IsBootstrappedResponse.$Shape
+             */
+
+            /**
+             * Constructs a new IsBootstrappedResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents an IsBootstrappedResponse.
+             * @constructor
+             * @param {atoll.pd.IsBootstrappedResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const IsBootstrappedResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * IsBootstrappedResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.IsBootstrappedResponse
+             * @instance
+             */
+            IsBootstrappedResponse.prototype.header = null;
+
+            /**
+             * IsBootstrappedResponse bootstrapped.
+             * @member {boolean} bootstrapped
+             * @memberof atoll.pd.IsBootstrappedResponse
+             * @instance
+             */
+            IsBootstrappedResponse.prototype.bootstrapped = false;
+
+            /**
+             * Creates a new IsBootstrappedResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.IsBootstrappedResponse
+             * @static
+             * @param {atoll.pd.IsBootstrappedResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.IsBootstrappedResponse} IsBootstrappedResponse instance
+             * @type {{
+             *   (properties: atoll.pd.IsBootstrappedResponse.$Shape): atoll.pd.IsBootstrappedResponse & atoll.pd.IsBootstrappedResponse.$Shape;
+             *   (properties?: atoll.pd.IsBootstrappedResponse.$Properties): atoll.pd.IsBootstrappedResponse;
+             * }}
+             */
+            IsBootstrappedResponse.create = function(properties) {
+                return new IsBootstrappedResponse(properties);
+            };
+
+            /**
+             * Encodes the specified IsBootstrappedResponse message. Does not implicitly {@link atoll.pd.IsBootstrappedResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.IsBootstrappedResponse
+             * @static
+             * @param {atoll.pd.IsBootstrappedResponse.$Properties} message IsBootstrappedResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            IsBootstrappedResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.bootstrapped != null && $Object.hasOwnProperty.call(message, "bootstrapped") && message.bootstrapped !== false)
+                    writer.uint32(/* id 2, wireType 0 =*/16).bool(message.bootstrapped);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an IsBootstrappedResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.IsBootstrappedResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.IsBootstrappedResponse & atoll.pd.IsBootstrappedResponse.$Shape} IsBootstrappedResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            IsBootstrappedResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.IsBootstrappedResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.bootstrapped = value;
+                            else
+                                delete message.bootstrapped;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return IsBootstrappedResponse;
+        })();
+
+        pd.AllocIdRequest = (function() {
+
+            /**
+             * Properties of an AllocIdRequest.
+             * @typedef {Object} atoll.pd.AllocIdRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] AllocIdRequest header
+             * @property {number|null} [count] AllocIdRequest count
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AllocIdRequest.
+             * @memberof atoll.pd
+             * @interface IAllocIdRequest
+             * @augments atoll.pd.AllocIdRequest.$Properties
+             * @deprecated Use atoll.pd.AllocIdRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of an AllocIdRequest.
+             * @typedef {atoll.pd.AllocIdRequest.$Properties} atoll.pd.AllocIdRequest.$Shape
+             */
+
+            /**
+             * Constructs a new AllocIdRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents an AllocIdRequest.
+             * @constructor
+             * @param {atoll.pd.AllocIdRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const AllocIdRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * AllocIdRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.AllocIdRequest
+             * @instance
+             */
+            AllocIdRequest.prototype.header = null;
+
+            /**
+             * AllocIdRequest count.
+             * @member {number} count
+             * @memberof atoll.pd.AllocIdRequest
+             * @instance
+             */
+            AllocIdRequest.prototype.count = 0;
+
+            /**
+             * Creates a new AllocIdRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.AllocIdRequest
+             * @static
+             * @param {atoll.pd.AllocIdRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.AllocIdRequest} AllocIdRequest instance
+             * @type {{
+             *   (properties: atoll.pd.AllocIdRequest.$Shape): atoll.pd.AllocIdRequest & atoll.pd.AllocIdRequest.$Shape;
+             *   (properties?: atoll.pd.AllocIdRequest.$Properties): atoll.pd.AllocIdRequest;
+             * }}
+             */
+            AllocIdRequest.create = function(properties) {
+                return new AllocIdRequest(properties);
+            };
+
+            /**
+             * Encodes the specified AllocIdRequest message. Does not implicitly {@link atoll.pd.AllocIdRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.AllocIdRequest
+             * @static
+             * @param {atoll.pd.AllocIdRequest.$Properties} message AllocIdRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AllocIdRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.count);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an AllocIdRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.AllocIdRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.AllocIdRequest & atoll.pd.AllocIdRequest.$Shape} AllocIdRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AllocIdRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.AllocIdRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AllocIdRequest;
+        })();
+
+        pd.AllocIdResponse = (function() {
+
+            /**
+             * Properties of an AllocIdResponse.
+             * @typedef {Object} atoll.pd.AllocIdResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] AllocIdResponse header
+             * @property {number|null} [id] AllocIdResponse id
+             * @property {number|null} [count] AllocIdResponse count
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AllocIdResponse.
+             * @memberof atoll.pd
+             * @interface IAllocIdResponse
+             * @augments atoll.pd.AllocIdResponse.$Properties
+             * @deprecated Use atoll.pd.AllocIdResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of an AllocIdResponse.
+             * @typedef {atoll.pd.AllocIdResponse.$Properties} atoll.pd.AllocIdResponse.$Shape
+             */
+
+            /**
+             * Constructs a new AllocIdResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents an AllocIdResponse.
+             * @constructor
+             * @param {atoll.pd.AllocIdResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const AllocIdResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * AllocIdResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.AllocIdResponse
+             * @instance
+             */
+            AllocIdResponse.prototype.header = null;
+
+            /**
+             * AllocIdResponse id.
+             * @member {number} id
+             * @memberof atoll.pd.AllocIdResponse
+             * @instance
+             */
+            AllocIdResponse.prototype.id = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * AllocIdResponse count.
+             * @member {number} count
+             * @memberof atoll.pd.AllocIdResponse
+             * @instance
+             */
+            AllocIdResponse.prototype.count = 0;
+
+            /**
+             * Creates a new AllocIdResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.AllocIdResponse
+             * @static
+             * @param {atoll.pd.AllocIdResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.AllocIdResponse} AllocIdResponse instance
+             * @type {{
+             *   (properties: atoll.pd.AllocIdResponse.$Shape): atoll.pd.AllocIdResponse & atoll.pd.AllocIdResponse.$Shape;
+             *   (properties?: atoll.pd.AllocIdResponse.$Properties): atoll.pd.AllocIdResponse;
+             * }}
+             */
+            AllocIdResponse.create = function(properties) {
+                return new AllocIdResponse(properties);
+            };
+
+            /**
+             * Encodes the specified AllocIdResponse message. Does not implicitly {@link atoll.pd.AllocIdResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.AllocIdResponse
+             * @static
+             * @param {atoll.pd.AllocIdResponse.$Properties} message AllocIdResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AllocIdResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.id != null && $Object.hasOwnProperty.call(message, "id") && (typeof message.id === "object" ? message.id.low || message.id.high : message.id !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.id);
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.count);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an AllocIdResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.AllocIdResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.AllocIdResponse & atoll.pd.AllocIdResponse.$Shape} AllocIdResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AllocIdResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.AllocIdResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.id = value;
+                            else
+                                delete message.id;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AllocIdResponse;
+        })();
+
+        pd.PutStoreRequest = (function() {
+
+            /**
+             * Properties of a PutStoreRequest.
+             * @typedef {Object} atoll.pd.PutStoreRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] PutStoreRequest header
+             * @property {atoll.meta.Store.$Properties|null} [store] PutStoreRequest store
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PutStoreRequest.
+             * @memberof atoll.pd
+             * @interface IPutStoreRequest
+             * @augments atoll.pd.PutStoreRequest.$Properties
+             * @deprecated Use atoll.pd.PutStoreRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a PutStoreRequest.
+             * @typedef {atoll.pd.PutStoreRequest.$Properties} atoll.pd.PutStoreRequest.$Shape
+             */
+
+            /**
+             * Constructs a new PutStoreRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a PutStoreRequest.
+             * @constructor
+             * @param {atoll.pd.PutStoreRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PutStoreRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PutStoreRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.PutStoreRequest
+             * @instance
+             */
+            PutStoreRequest.prototype.header = null;
+
+            /**
+             * PutStoreRequest store.
+             * @member {atoll.meta.Store.$Properties|null|undefined} store
+             * @memberof atoll.pd.PutStoreRequest
+             * @instance
+             */
+            PutStoreRequest.prototype.store = null;
+
+            /**
+             * Creates a new PutStoreRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.PutStoreRequest
+             * @static
+             * @param {atoll.pd.PutStoreRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.PutStoreRequest} PutStoreRequest instance
+             * @type {{
+             *   (properties: atoll.pd.PutStoreRequest.$Shape): atoll.pd.PutStoreRequest & atoll.pd.PutStoreRequest.$Shape;
+             *   (properties?: atoll.pd.PutStoreRequest.$Properties): atoll.pd.PutStoreRequest;
+             * }}
+             */
+            PutStoreRequest.create = function(properties) {
+                return new PutStoreRequest(properties);
+            };
+
+            /**
+             * Encodes the specified PutStoreRequest message. Does not implicitly {@link atoll.pd.PutStoreRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.PutStoreRequest
+             * @static
+             * @param {atoll.pd.PutStoreRequest.$Properties} message PutStoreRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PutStoreRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.store != null && $Object.hasOwnProperty.call(message, "store"))
+                    $root.atoll.meta.Store.encode(message.store, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PutStoreRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.PutStoreRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.PutStoreRequest & atoll.pd.PutStoreRequest.$Shape} PutStoreRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PutStoreRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.PutStoreRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.store = $root.atoll.meta.Store.decode(reader, reader.size(), $undefined, _depth + 1, message.store);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return PutStoreRequest;
+        })();
+
+        pd.PutStoreResponse = (function() {
+
+            /**
+             * Properties of a PutStoreResponse.
+             * @typedef {Object} atoll.pd.PutStoreResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] PutStoreResponse header
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PutStoreResponse.
+             * @memberof atoll.pd
+             * @interface IPutStoreResponse
+             * @augments atoll.pd.PutStoreResponse.$Properties
+             * @deprecated Use atoll.pd.PutStoreResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a PutStoreResponse.
+             * @typedef {atoll.pd.PutStoreResponse.$Properties} atoll.pd.PutStoreResponse.$Shape
+             */
+
+            /**
+             * Constructs a new PutStoreResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a PutStoreResponse.
+             * @constructor
+             * @param {atoll.pd.PutStoreResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PutStoreResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PutStoreResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.PutStoreResponse
+             * @instance
+             */
+            PutStoreResponse.prototype.header = null;
+
+            /**
+             * Creates a new PutStoreResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.PutStoreResponse
+             * @static
+             * @param {atoll.pd.PutStoreResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.PutStoreResponse} PutStoreResponse instance
+             * @type {{
+             *   (properties: atoll.pd.PutStoreResponse.$Shape): atoll.pd.PutStoreResponse & atoll.pd.PutStoreResponse.$Shape;
+             *   (properties?: atoll.pd.PutStoreResponse.$Properties): atoll.pd.PutStoreResponse;
+             * }}
+             */
+            PutStoreResponse.create = function(properties) {
+                return new PutStoreResponse(properties);
+            };
+
+            /**
+             * Encodes the specified PutStoreResponse message. Does not implicitly {@link atoll.pd.PutStoreResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.PutStoreResponse
+             * @static
+             * @param {atoll.pd.PutStoreResponse.$Properties} message PutStoreResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PutStoreResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PutStoreResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.PutStoreResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.PutStoreResponse & atoll.pd.PutStoreResponse.$Shape} PutStoreResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PutStoreResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.PutStoreResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return PutStoreResponse;
+        })();
+
+        pd.StoreStats = (function() {
+
+            /**
+             * Properties of a StoreStats.
+             * @typedef {Object} atoll.pd.StoreStats.$Properties
+             * @property {number|null} [storeId] StoreStats storeId
+             * @property {number|null} [capacity] StoreStats capacity
+             * @property {number|null} [available] StoreStats available
+             * @property {number|null} [usedSize] StoreStats usedSize
+             * @property {number|null} [regionCount] StoreStats regionCount
+             * @property {number|null} [leaderCount] StoreStats leaderCount
+             * @property {number|null} [bytesWritten] StoreStats bytesWritten
+             * @property {number|null} [keysWritten] StoreStats keysWritten
+             * @property {number|null} [startTimeMs] StoreStats startTimeMs
+             * @property {boolean|null} [isBusy] StoreStats isBusy
+             * @property {number|null} [intervalMs] StoreStats intervalMs
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a StoreStats.
+             * @memberof atoll.pd
+             * @interface IStoreStats
+             * @augments atoll.pd.StoreStats.$Properties
+             * @deprecated Use atoll.pd.StoreStats.$Properties instead.
+             */
+
+            /**
+             * Shape of a StoreStats.
+             * @typedef {atoll.pd.StoreStats.$Properties} atoll.pd.StoreStats.$Shape
+             */
+
+            /**
+             * Constructs a new StoreStats.
+             * @memberof atoll.pd
+             * @classdesc Represents a StoreStats.
+             * @constructor
+             * @param {atoll.pd.StoreStats.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const StoreStats = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * StoreStats storeId.
+             * @member {number} storeId
+             * @memberof atoll.pd.StoreStats
+             * @instance
+             */
+            StoreStats.prototype.storeId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * StoreStats capacity.
+             * @member {number} capacity
+             * @memberof atoll.pd.StoreStats
+             * @instance
+             */
+            StoreStats.prototype.capacity = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * StoreStats available.
+             * @member {number} available
+             * @memberof atoll.pd.StoreStats
+             * @instance
+             */
+            StoreStats.prototype.available = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * StoreStats usedSize.
+             * @member {number} usedSize
+             * @memberof atoll.pd.StoreStats
+             * @instance
+             */
+            StoreStats.prototype.usedSize = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * StoreStats regionCount.
+             * @member {number} regionCount
+             * @memberof atoll.pd.StoreStats
+             * @instance
+             */
+            StoreStats.prototype.regionCount = 0;
+
+            /**
+             * StoreStats leaderCount.
+             * @member {number} leaderCount
+             * @memberof atoll.pd.StoreStats
+             * @instance
+             */
+            StoreStats.prototype.leaderCount = 0;
+
+            /**
+             * StoreStats bytesWritten.
+             * @member {number} bytesWritten
+             * @memberof atoll.pd.StoreStats
+             * @instance
+             */
+            StoreStats.prototype.bytesWritten = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * StoreStats keysWritten.
+             * @member {number} keysWritten
+             * @memberof atoll.pd.StoreStats
+             * @instance
+             */
+            StoreStats.prototype.keysWritten = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * StoreStats startTimeMs.
+             * @member {number} startTimeMs
+             * @memberof atoll.pd.StoreStats
+             * @instance
+             */
+            StoreStats.prototype.startTimeMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * StoreStats isBusy.
+             * @member {boolean} isBusy
+             * @memberof atoll.pd.StoreStats
+             * @instance
+             */
+            StoreStats.prototype.isBusy = false;
+
+            /**
+             * StoreStats intervalMs.
+             * @member {number} intervalMs
+             * @memberof atoll.pd.StoreStats
+             * @instance
+             */
+            StoreStats.prototype.intervalMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Creates a new StoreStats instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.StoreStats
+             * @static
+             * @param {atoll.pd.StoreStats.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.StoreStats} StoreStats instance
+             * @type {{
+             *   (properties: atoll.pd.StoreStats.$Shape): atoll.pd.StoreStats & atoll.pd.StoreStats.$Shape;
+             *   (properties?: atoll.pd.StoreStats.$Properties): atoll.pd.StoreStats;
+             * }}
+             */
+            StoreStats.create = function(properties) {
+                return new StoreStats(properties);
+            };
+
+            /**
+             * Encodes the specified StoreStats message. Does not implicitly {@link atoll.pd.StoreStats.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.StoreStats
+             * @static
+             * @param {atoll.pd.StoreStats.$Properties} message StoreStats message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StoreStats.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.storeId != null && $Object.hasOwnProperty.call(message, "storeId") && (typeof message.storeId === "object" ? message.storeId.low || message.storeId.high : message.storeId !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.storeId);
+                if (message.capacity != null && $Object.hasOwnProperty.call(message, "capacity") && (typeof message.capacity === "object" ? message.capacity.low || message.capacity.high : message.capacity !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.capacity);
+                if (message.available != null && $Object.hasOwnProperty.call(message, "available") && (typeof message.available === "object" ? message.available.low || message.available.high : message.available !== 0))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.available);
+                if (message.usedSize != null && $Object.hasOwnProperty.call(message, "usedSize") && (typeof message.usedSize === "object" ? message.usedSize.low || message.usedSize.high : message.usedSize !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.usedSize);
+                if (message.regionCount != null && $Object.hasOwnProperty.call(message, "regionCount") && message.regionCount !== 0)
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.regionCount);
+                if (message.leaderCount != null && $Object.hasOwnProperty.call(message, "leaderCount") && message.leaderCount !== 0)
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.leaderCount);
+                if (message.bytesWritten != null && $Object.hasOwnProperty.call(message, "bytesWritten") && (typeof message.bytesWritten === "object" ? message.bytesWritten.low || message.bytesWritten.high : message.bytesWritten !== 0))
+                    writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.bytesWritten);
+                if (message.keysWritten != null && $Object.hasOwnProperty.call(message, "keysWritten") && (typeof message.keysWritten === "object" ? message.keysWritten.low || message.keysWritten.high : message.keysWritten !== 0))
+                    writer.uint32(/* id 8, wireType 0 =*/64).uint64(message.keysWritten);
+                if (message.startTimeMs != null && $Object.hasOwnProperty.call(message, "startTimeMs") && (typeof message.startTimeMs === "object" ? message.startTimeMs.low || message.startTimeMs.high : message.startTimeMs !== 0))
+                    writer.uint32(/* id 9, wireType 0 =*/72).uint64(message.startTimeMs);
+                if (message.isBusy != null && $Object.hasOwnProperty.call(message, "isBusy") && message.isBusy !== false)
+                    writer.uint32(/* id 10, wireType 0 =*/80).bool(message.isBusy);
+                if (message.intervalMs != null && $Object.hasOwnProperty.call(message, "intervalMs") && (typeof message.intervalMs === "object" ? message.intervalMs.low || message.intervalMs.high : message.intervalMs !== 0))
+                    writer.uint32(/* id 11, wireType 0 =*/88).uint64(message.intervalMs);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a StoreStats message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.StoreStats
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.StoreStats & atoll.pd.StoreStats.$Shape} StoreStats
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StoreStats.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.StoreStats();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.storeId = value;
+                            else
+                                delete message.storeId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.capacity = value;
+                            else
+                                delete message.capacity;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.available = value;
+                            else
+                                delete message.available;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.usedSize = value;
+                            else
+                                delete message.usedSize;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.regionCount = value;
+                            else
+                                delete message.regionCount;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.leaderCount = value;
+                            else
+                                delete message.leaderCount;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.bytesWritten = value;
+                            else
+                                delete message.bytesWritten;
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.keysWritten = value;
+                            else
+                                delete message.keysWritten;
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.startTimeMs = value;
+                            else
+                                delete message.startTimeMs;
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.isBusy = value;
+                            else
+                                delete message.isBusy;
+                            continue;
+                        }
+                    case 11: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.intervalMs = value;
+                            else
+                                delete message.intervalMs;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return StoreStats;
+        })();
+
+        pd.StoreHeartbeatRequest = (function() {
+
+            /**
+             * Properties of a StoreHeartbeatRequest.
+             * @typedef {Object} atoll.pd.StoreHeartbeatRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] StoreHeartbeatRequest header
+             * @property {atoll.pd.StoreStats.$Properties|null} [stats] StoreHeartbeatRequest stats
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a StoreHeartbeatRequest.
+             * @memberof atoll.pd
+             * @interface IStoreHeartbeatRequest
+             * @augments atoll.pd.StoreHeartbeatRequest.$Properties
+             * @deprecated Use atoll.pd.StoreHeartbeatRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a StoreHeartbeatRequest.
+             * @typedef {atoll.pd.StoreHeartbeatRequest.$Properties} atoll.pd.StoreHeartbeatRequest.$Shape
+             */
+
+            /**
+             * Constructs a new StoreHeartbeatRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a StoreHeartbeatRequest.
+             * @constructor
+             * @param {atoll.pd.StoreHeartbeatRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const StoreHeartbeatRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * StoreHeartbeatRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.StoreHeartbeatRequest
+             * @instance
+             */
+            StoreHeartbeatRequest.prototype.header = null;
+
+            /**
+             * StoreHeartbeatRequest stats.
+             * @member {atoll.pd.StoreStats.$Properties|null|undefined} stats
+             * @memberof atoll.pd.StoreHeartbeatRequest
+             * @instance
+             */
+            StoreHeartbeatRequest.prototype.stats = null;
+
+            /**
+             * Creates a new StoreHeartbeatRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.StoreHeartbeatRequest
+             * @static
+             * @param {atoll.pd.StoreHeartbeatRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.StoreHeartbeatRequest} StoreHeartbeatRequest instance
+             * @type {{
+             *   (properties: atoll.pd.StoreHeartbeatRequest.$Shape): atoll.pd.StoreHeartbeatRequest & atoll.pd.StoreHeartbeatRequest.$Shape;
+             *   (properties?: atoll.pd.StoreHeartbeatRequest.$Properties): atoll.pd.StoreHeartbeatRequest;
+             * }}
+             */
+            StoreHeartbeatRequest.create = function(properties) {
+                return new StoreHeartbeatRequest(properties);
+            };
+
+            /**
+             * Encodes the specified StoreHeartbeatRequest message. Does not implicitly {@link atoll.pd.StoreHeartbeatRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.StoreHeartbeatRequest
+             * @static
+             * @param {atoll.pd.StoreHeartbeatRequest.$Properties} message StoreHeartbeatRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StoreHeartbeatRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.stats != null && $Object.hasOwnProperty.call(message, "stats"))
+                    $root.atoll.pd.StoreStats.encode(message.stats, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a StoreHeartbeatRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.StoreHeartbeatRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.StoreHeartbeatRequest & atoll.pd.StoreHeartbeatRequest.$Shape} StoreHeartbeatRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StoreHeartbeatRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.StoreHeartbeatRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.stats = $root.atoll.pd.StoreStats.decode(reader, reader.size(), $undefined, _depth + 1, message.stats);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return StoreHeartbeatRequest;
+        })();
+
+        pd.StoreHeartbeatResponse = (function() {
+
+            /**
+             * Properties of a StoreHeartbeatResponse.
+             * @typedef {Object} atoll.pd.StoreHeartbeatResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] StoreHeartbeatResponse header
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a StoreHeartbeatResponse.
+             * @memberof atoll.pd
+             * @interface IStoreHeartbeatResponse
+             * @augments atoll.pd.StoreHeartbeatResponse.$Properties
+             * @deprecated Use atoll.pd.StoreHeartbeatResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a StoreHeartbeatResponse.
+             * @typedef {atoll.pd.StoreHeartbeatResponse.$Properties} atoll.pd.StoreHeartbeatResponse.$Shape
+             */
+
+            /**
+             * Constructs a new StoreHeartbeatResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a StoreHeartbeatResponse.
+             * @constructor
+             * @param {atoll.pd.StoreHeartbeatResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const StoreHeartbeatResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * StoreHeartbeatResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.StoreHeartbeatResponse
+             * @instance
+             */
+            StoreHeartbeatResponse.prototype.header = null;
+
+            /**
+             * Creates a new StoreHeartbeatResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.StoreHeartbeatResponse
+             * @static
+             * @param {atoll.pd.StoreHeartbeatResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.StoreHeartbeatResponse} StoreHeartbeatResponse instance
+             * @type {{
+             *   (properties: atoll.pd.StoreHeartbeatResponse.$Shape): atoll.pd.StoreHeartbeatResponse & atoll.pd.StoreHeartbeatResponse.$Shape;
+             *   (properties?: atoll.pd.StoreHeartbeatResponse.$Properties): atoll.pd.StoreHeartbeatResponse;
+             * }}
+             */
+            StoreHeartbeatResponse.create = function(properties) {
+                return new StoreHeartbeatResponse(properties);
+            };
+
+            /**
+             * Encodes the specified StoreHeartbeatResponse message. Does not implicitly {@link atoll.pd.StoreHeartbeatResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.StoreHeartbeatResponse
+             * @static
+             * @param {atoll.pd.StoreHeartbeatResponse.$Properties} message StoreHeartbeatResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StoreHeartbeatResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a StoreHeartbeatResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.StoreHeartbeatResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.StoreHeartbeatResponse & atoll.pd.StoreHeartbeatResponse.$Shape} StoreHeartbeatResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StoreHeartbeatResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.StoreHeartbeatResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return StoreHeartbeatResponse;
+        })();
+
+        pd.GetStoreRequest = (function() {
+
+            /**
+             * Properties of a GetStoreRequest.
+             * @typedef {Object} atoll.pd.GetStoreRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] GetStoreRequest header
+             * @property {number|null} [storeId] GetStoreRequest storeId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetStoreRequest.
+             * @memberof atoll.pd
+             * @interface IGetStoreRequest
+             * @augments atoll.pd.GetStoreRequest.$Properties
+             * @deprecated Use atoll.pd.GetStoreRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetStoreRequest.
+             * @typedef {atoll.pd.GetStoreRequest.$Properties} atoll.pd.GetStoreRequest.$Shape
+             */
+
+            /**
+             * Constructs a new GetStoreRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a GetStoreRequest.
+             * @constructor
+             * @param {atoll.pd.GetStoreRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetStoreRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetStoreRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.GetStoreRequest
+             * @instance
+             */
+            GetStoreRequest.prototype.header = null;
+
+            /**
+             * GetStoreRequest storeId.
+             * @member {number} storeId
+             * @memberof atoll.pd.GetStoreRequest
+             * @instance
+             */
+            GetStoreRequest.prototype.storeId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Creates a new GetStoreRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.GetStoreRequest
+             * @static
+             * @param {atoll.pd.GetStoreRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.GetStoreRequest} GetStoreRequest instance
+             * @type {{
+             *   (properties: atoll.pd.GetStoreRequest.$Shape): atoll.pd.GetStoreRequest & atoll.pd.GetStoreRequest.$Shape;
+             *   (properties?: atoll.pd.GetStoreRequest.$Properties): atoll.pd.GetStoreRequest;
+             * }}
+             */
+            GetStoreRequest.create = function(properties) {
+                return new GetStoreRequest(properties);
+            };
+
+            /**
+             * Encodes the specified GetStoreRequest message. Does not implicitly {@link atoll.pd.GetStoreRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.GetStoreRequest
+             * @static
+             * @param {atoll.pd.GetStoreRequest.$Properties} message GetStoreRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetStoreRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.storeId != null && $Object.hasOwnProperty.call(message, "storeId") && (typeof message.storeId === "object" ? message.storeId.low || message.storeId.high : message.storeId !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.storeId);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetStoreRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.GetStoreRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.GetStoreRequest & atoll.pd.GetStoreRequest.$Shape} GetStoreRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetStoreRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.GetStoreRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.storeId = value;
+                            else
+                                delete message.storeId;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetStoreRequest;
+        })();
+
+        pd.GetStoreResponse = (function() {
+
+            /**
+             * Properties of a GetStoreResponse.
+             * @typedef {Object} atoll.pd.GetStoreResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] GetStoreResponse header
+             * @property {atoll.meta.Store.$Properties|null} [store] GetStoreResponse store
+             * @property {atoll.pd.StoreStats.$Properties|null} [stats] GetStoreResponse stats
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetStoreResponse.
+             * @memberof atoll.pd
+             * @interface IGetStoreResponse
+             * @augments atoll.pd.GetStoreResponse.$Properties
+             * @deprecated Use atoll.pd.GetStoreResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetStoreResponse.
+             * @typedef {atoll.pd.GetStoreResponse.$Properties} atoll.pd.GetStoreResponse.$Shape
+             */
+
+            /**
+             * Constructs a new GetStoreResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a GetStoreResponse.
+             * @constructor
+             * @param {atoll.pd.GetStoreResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetStoreResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetStoreResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.GetStoreResponse
+             * @instance
+             */
+            GetStoreResponse.prototype.header = null;
+
+            /**
+             * GetStoreResponse store.
+             * @member {atoll.meta.Store.$Properties|null|undefined} store
+             * @memberof atoll.pd.GetStoreResponse
+             * @instance
+             */
+            GetStoreResponse.prototype.store = null;
+
+            /**
+             * GetStoreResponse stats.
+             * @member {atoll.pd.StoreStats.$Properties|null|undefined} stats
+             * @memberof atoll.pd.GetStoreResponse
+             * @instance
+             */
+            GetStoreResponse.prototype.stats = null;
+
+            /**
+             * Creates a new GetStoreResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.GetStoreResponse
+             * @static
+             * @param {atoll.pd.GetStoreResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.GetStoreResponse} GetStoreResponse instance
+             * @type {{
+             *   (properties: atoll.pd.GetStoreResponse.$Shape): atoll.pd.GetStoreResponse & atoll.pd.GetStoreResponse.$Shape;
+             *   (properties?: atoll.pd.GetStoreResponse.$Properties): atoll.pd.GetStoreResponse;
+             * }}
+             */
+            GetStoreResponse.create = function(properties) {
+                return new GetStoreResponse(properties);
+            };
+
+            /**
+             * Encodes the specified GetStoreResponse message. Does not implicitly {@link atoll.pd.GetStoreResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.GetStoreResponse
+             * @static
+             * @param {atoll.pd.GetStoreResponse.$Properties} message GetStoreResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetStoreResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.store != null && $Object.hasOwnProperty.call(message, "store"))
+                    $root.atoll.meta.Store.encode(message.store, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.stats != null && $Object.hasOwnProperty.call(message, "stats"))
+                    $root.atoll.pd.StoreStats.encode(message.stats, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetStoreResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.GetStoreResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.GetStoreResponse & atoll.pd.GetStoreResponse.$Shape} GetStoreResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetStoreResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.GetStoreResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.store = $root.atoll.meta.Store.decode(reader, reader.size(), $undefined, _depth + 1, message.store);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.stats = $root.atoll.pd.StoreStats.decode(reader, reader.size(), $undefined, _depth + 1, message.stats);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetStoreResponse;
+        })();
+
+        pd.GetAllStoresRequest = (function() {
+
+            /**
+             * Properties of a GetAllStoresRequest.
+             * @typedef {Object} atoll.pd.GetAllStoresRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] GetAllStoresRequest header
+             * @property {boolean|null} [excludeTombstones] GetAllStoresRequest excludeTombstones
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetAllStoresRequest.
+             * @memberof atoll.pd
+             * @interface IGetAllStoresRequest
+             * @augments atoll.pd.GetAllStoresRequest.$Properties
+             * @deprecated Use atoll.pd.GetAllStoresRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetAllStoresRequest.
+             * @typedef {atoll.pd.GetAllStoresRequest.$Properties} atoll.pd.GetAllStoresRequest.$Shape
+             */
+
+            /**
+             * Constructs a new GetAllStoresRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a GetAllStoresRequest.
+             * @constructor
+             * @param {atoll.pd.GetAllStoresRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetAllStoresRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetAllStoresRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.GetAllStoresRequest
+             * @instance
+             */
+            GetAllStoresRequest.prototype.header = null;
+
+            /**
+             * GetAllStoresRequest excludeTombstones.
+             * @member {boolean} excludeTombstones
+             * @memberof atoll.pd.GetAllStoresRequest
+             * @instance
+             */
+            GetAllStoresRequest.prototype.excludeTombstones = false;
+
+            /**
+             * Creates a new GetAllStoresRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.GetAllStoresRequest
+             * @static
+             * @param {atoll.pd.GetAllStoresRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.GetAllStoresRequest} GetAllStoresRequest instance
+             * @type {{
+             *   (properties: atoll.pd.GetAllStoresRequest.$Shape): atoll.pd.GetAllStoresRequest & atoll.pd.GetAllStoresRequest.$Shape;
+             *   (properties?: atoll.pd.GetAllStoresRequest.$Properties): atoll.pd.GetAllStoresRequest;
+             * }}
+             */
+            GetAllStoresRequest.create = function(properties) {
+                return new GetAllStoresRequest(properties);
+            };
+
+            /**
+             * Encodes the specified GetAllStoresRequest message. Does not implicitly {@link atoll.pd.GetAllStoresRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.GetAllStoresRequest
+             * @static
+             * @param {atoll.pd.GetAllStoresRequest.$Properties} message GetAllStoresRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetAllStoresRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.excludeTombstones != null && $Object.hasOwnProperty.call(message, "excludeTombstones") && message.excludeTombstones !== false)
+                    writer.uint32(/* id 2, wireType 0 =*/16).bool(message.excludeTombstones);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetAllStoresRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.GetAllStoresRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.GetAllStoresRequest & atoll.pd.GetAllStoresRequest.$Shape} GetAllStoresRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetAllStoresRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.GetAllStoresRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.excludeTombstones = value;
+                            else
+                                delete message.excludeTombstones;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetAllStoresRequest;
+        })();
+
+        pd.GetAllStoresResponse = (function() {
+
+            /**
+             * Properties of a GetAllStoresResponse.
+             * @typedef {Object} atoll.pd.GetAllStoresResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] GetAllStoresResponse header
+             * @property {Array.<atoll.meta.Store.$Properties>|null} [stores] GetAllStoresResponse stores
+             * @property {Array.<atoll.pd.StoreStats.$Properties>|null} [stats] GetAllStoresResponse stats
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetAllStoresResponse.
+             * @memberof atoll.pd
+             * @interface IGetAllStoresResponse
+             * @augments atoll.pd.GetAllStoresResponse.$Properties
+             * @deprecated Use atoll.pd.GetAllStoresResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetAllStoresResponse.
+             * @typedef {atoll.pd.GetAllStoresResponse.$Properties} atoll.pd.GetAllStoresResponse.$Shape
+             */
+
+            /**
+             * Constructs a new GetAllStoresResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a GetAllStoresResponse.
+             * @constructor
+             * @param {atoll.pd.GetAllStoresResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetAllStoresResponse = function (properties) {
+                this.stores = [];
+                this.stats = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetAllStoresResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.GetAllStoresResponse
+             * @instance
+             */
+            GetAllStoresResponse.prototype.header = null;
+
+            /**
+             * GetAllStoresResponse stores.
+             * @member {Array.<atoll.meta.Store.$Properties>} stores
+             * @memberof atoll.pd.GetAllStoresResponse
+             * @instance
+             */
+            GetAllStoresResponse.prototype.stores = $util.emptyArray;
+
+            /**
+             * GetAllStoresResponse stats.
+             * @member {Array.<atoll.pd.StoreStats.$Properties>} stats
+             * @memberof atoll.pd.GetAllStoresResponse
+             * @instance
+             */
+            GetAllStoresResponse.prototype.stats = $util.emptyArray;
+
+            /**
+             * Creates a new GetAllStoresResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.GetAllStoresResponse
+             * @static
+             * @param {atoll.pd.GetAllStoresResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.GetAllStoresResponse} GetAllStoresResponse instance
+             * @type {{
+             *   (properties: atoll.pd.GetAllStoresResponse.$Shape): atoll.pd.GetAllStoresResponse & atoll.pd.GetAllStoresResponse.$Shape;
+             *   (properties?: atoll.pd.GetAllStoresResponse.$Properties): atoll.pd.GetAllStoresResponse;
+             * }}
+             */
+            GetAllStoresResponse.create = function(properties) {
+                return new GetAllStoresResponse(properties);
+            };
+
+            /**
+             * Encodes the specified GetAllStoresResponse message. Does not implicitly {@link atoll.pd.GetAllStoresResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.GetAllStoresResponse
+             * @static
+             * @param {atoll.pd.GetAllStoresResponse.$Properties} message GetAllStoresResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetAllStoresResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.stores != null && message.stores.length)
+                    for (let i = 0; i < message.stores.length; ++i)
+                        $root.atoll.meta.Store.encode(message.stores[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.stats != null && message.stats.length)
+                    for (let i = 0; i < message.stats.length; ++i)
+                        $root.atoll.pd.StoreStats.encode(message.stats[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetAllStoresResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.GetAllStoresResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.GetAllStoresResponse & atoll.pd.GetAllStoresResponse.$Shape} GetAllStoresResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetAllStoresResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.GetAllStoresResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.stores && message.stores.length))
+                                message.stores = [];
+                            message.stores.push($root.atoll.meta.Store.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.stats && message.stats.length))
+                                message.stats = [];
+                            message.stats.push($root.atoll.pd.StoreStats.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetAllStoresResponse;
+        })();
+
+        pd.PeerStats = (function() {
+
+            /**
+             * Properties of a PeerStats.
+             * @typedef {Object} atoll.pd.PeerStats.$Properties
+             * @property {atoll.meta.Peer.$Properties|null} [peer] PeerStats peer
+             * @property {number|null} [downSeconds] PeerStats downSeconds
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PeerStats.
+             * @memberof atoll.pd
+             * @interface IPeerStats
+             * @augments atoll.pd.PeerStats.$Properties
+             * @deprecated Use atoll.pd.PeerStats.$Properties instead.
+             */
+
+            /**
+             * Shape of a PeerStats.
+             * @typedef {atoll.pd.PeerStats.$Properties} atoll.pd.PeerStats.$Shape
+             */
+
+            /**
+             * Constructs a new PeerStats.
+             * @memberof atoll.pd
+             * @classdesc Represents a PeerStats.
+             * @constructor
+             * @param {atoll.pd.PeerStats.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PeerStats = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PeerStats peer.
+             * @member {atoll.meta.Peer.$Properties|null|undefined} peer
+             * @memberof atoll.pd.PeerStats
+             * @instance
+             */
+            PeerStats.prototype.peer = null;
+
+            /**
+             * PeerStats downSeconds.
+             * @member {number} downSeconds
+             * @memberof atoll.pd.PeerStats
+             * @instance
+             */
+            PeerStats.prototype.downSeconds = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Creates a new PeerStats instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.PeerStats
+             * @static
+             * @param {atoll.pd.PeerStats.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.PeerStats} PeerStats instance
+             * @type {{
+             *   (properties: atoll.pd.PeerStats.$Shape): atoll.pd.PeerStats & atoll.pd.PeerStats.$Shape;
+             *   (properties?: atoll.pd.PeerStats.$Properties): atoll.pd.PeerStats;
+             * }}
+             */
+            PeerStats.create = function(properties) {
+                return new PeerStats(properties);
+            };
+
+            /**
+             * Encodes the specified PeerStats message. Does not implicitly {@link atoll.pd.PeerStats.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.PeerStats
+             * @static
+             * @param {atoll.pd.PeerStats.$Properties} message PeerStats message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PeerStats.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.peer != null && $Object.hasOwnProperty.call(message, "peer"))
+                    $root.atoll.meta.Peer.encode(message.peer, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.downSeconds != null && $Object.hasOwnProperty.call(message, "downSeconds") && (typeof message.downSeconds === "object" ? message.downSeconds.low || message.downSeconds.high : message.downSeconds !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.downSeconds);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PeerStats message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.PeerStats
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.PeerStats & atoll.pd.PeerStats.$Shape} PeerStats
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PeerStats.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.PeerStats();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.peer = $root.atoll.meta.Peer.decode(reader, reader.size(), $undefined, _depth + 1, message.peer);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.downSeconds = value;
+                            else
+                                delete message.downSeconds;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return PeerStats;
+        })();
+
+        pd.RegionHeartbeatRequest = (function() {
+
+            /**
+             * Properties of a RegionHeartbeatRequest.
+             * @typedef {Object} atoll.pd.RegionHeartbeatRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] RegionHeartbeatRequest header
+             * @property {atoll.meta.Region.$Properties|null} [region] RegionHeartbeatRequest region
+             * @property {atoll.meta.Peer.$Properties|null} [leader] RegionHeartbeatRequest leader
+             * @property {Array.<atoll.pd.PeerStats.$Properties>|null} [downPeers] RegionHeartbeatRequest downPeers
+             * @property {Array.<atoll.meta.Peer.$Properties>|null} [pendingPeers] RegionHeartbeatRequest pendingPeers
+             * @property {number|null} [approximateSize] RegionHeartbeatRequest approximateSize
+             * @property {number|null} [approximateKeys] RegionHeartbeatRequest approximateKeys
+             * @property {number|null} [bytesWritten] RegionHeartbeatRequest bytesWritten
+             * @property {number|null} [keysWritten] RegionHeartbeatRequest keysWritten
+             * @property {number|null} [intervalMs] RegionHeartbeatRequest intervalMs
+             * @property {Uint8Array|null} [splitKeyHint] RegionHeartbeatRequest splitKeyHint
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RegionHeartbeatRequest.
+             * @memberof atoll.pd
+             * @interface IRegionHeartbeatRequest
+             * @augments atoll.pd.RegionHeartbeatRequest.$Properties
+             * @deprecated Use atoll.pd.RegionHeartbeatRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a RegionHeartbeatRequest.
+             * @typedef {atoll.pd.RegionHeartbeatRequest.$Properties} atoll.pd.RegionHeartbeatRequest.$Shape
+             */
+
+            /**
+             * Constructs a new RegionHeartbeatRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a RegionHeartbeatRequest.
+             * @constructor
+             * @param {atoll.pd.RegionHeartbeatRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RegionHeartbeatRequest = function (properties) {
+                this.downPeers = [];
+                this.pendingPeers = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RegionHeartbeatRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @instance
+             */
+            RegionHeartbeatRequest.prototype.header = null;
+
+            /**
+             * RegionHeartbeatRequest region.
+             * @member {atoll.meta.Region.$Properties|null|undefined} region
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @instance
+             */
+            RegionHeartbeatRequest.prototype.region = null;
+
+            /**
+             * RegionHeartbeatRequest leader.
+             * @member {atoll.meta.Peer.$Properties|null|undefined} leader
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @instance
+             */
+            RegionHeartbeatRequest.prototype.leader = null;
+
+            /**
+             * RegionHeartbeatRequest downPeers.
+             * @member {Array.<atoll.pd.PeerStats.$Properties>} downPeers
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @instance
+             */
+            RegionHeartbeatRequest.prototype.downPeers = $util.emptyArray;
+
+            /**
+             * RegionHeartbeatRequest pendingPeers.
+             * @member {Array.<atoll.meta.Peer.$Properties>} pendingPeers
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @instance
+             */
+            RegionHeartbeatRequest.prototype.pendingPeers = $util.emptyArray;
+
+            /**
+             * RegionHeartbeatRequest approximateSize.
+             * @member {number} approximateSize
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @instance
+             */
+            RegionHeartbeatRequest.prototype.approximateSize = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RegionHeartbeatRequest approximateKeys.
+             * @member {number} approximateKeys
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @instance
+             */
+            RegionHeartbeatRequest.prototype.approximateKeys = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RegionHeartbeatRequest bytesWritten.
+             * @member {number} bytesWritten
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @instance
+             */
+            RegionHeartbeatRequest.prototype.bytesWritten = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RegionHeartbeatRequest keysWritten.
+             * @member {number} keysWritten
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @instance
+             */
+            RegionHeartbeatRequest.prototype.keysWritten = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RegionHeartbeatRequest intervalMs.
+             * @member {number} intervalMs
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @instance
+             */
+            RegionHeartbeatRequest.prototype.intervalMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RegionHeartbeatRequest splitKeyHint.
+             * @member {Uint8Array} splitKeyHint
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @instance
+             */
+            RegionHeartbeatRequest.prototype.splitKeyHint = $util.newBuffer([]);
+
+            /**
+             * Creates a new RegionHeartbeatRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @static
+             * @param {atoll.pd.RegionHeartbeatRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.RegionHeartbeatRequest} RegionHeartbeatRequest instance
+             * @type {{
+             *   (properties: atoll.pd.RegionHeartbeatRequest.$Shape): atoll.pd.RegionHeartbeatRequest & atoll.pd.RegionHeartbeatRequest.$Shape;
+             *   (properties?: atoll.pd.RegionHeartbeatRequest.$Properties): atoll.pd.RegionHeartbeatRequest;
+             * }}
+             */
+            RegionHeartbeatRequest.create = function(properties) {
+                return new RegionHeartbeatRequest(properties);
+            };
+
+            /**
+             * Encodes the specified RegionHeartbeatRequest message. Does not implicitly {@link atoll.pd.RegionHeartbeatRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @static
+             * @param {atoll.pd.RegionHeartbeatRequest.$Properties} message RegionHeartbeatRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RegionHeartbeatRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.region != null && $Object.hasOwnProperty.call(message, "region"))
+                    $root.atoll.meta.Region.encode(message.region, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.leader != null && $Object.hasOwnProperty.call(message, "leader"))
+                    $root.atoll.meta.Peer.encode(message.leader, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.downPeers != null && message.downPeers.length)
+                    for (let i = 0; i < message.downPeers.length; ++i)
+                        $root.atoll.pd.PeerStats.encode(message.downPeers[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                if (message.pendingPeers != null && message.pendingPeers.length)
+                    for (let i = 0; i < message.pendingPeers.length; ++i)
+                        $root.atoll.meta.Peer.encode(message.pendingPeers[i], writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
+                if (message.approximateSize != null && $Object.hasOwnProperty.call(message, "approximateSize") && (typeof message.approximateSize === "object" ? message.approximateSize.low || message.approximateSize.high : message.approximateSize !== 0))
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.approximateSize);
+                if (message.approximateKeys != null && $Object.hasOwnProperty.call(message, "approximateKeys") && (typeof message.approximateKeys === "object" ? message.approximateKeys.low || message.approximateKeys.high : message.approximateKeys !== 0))
+                    writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.approximateKeys);
+                if (message.bytesWritten != null && $Object.hasOwnProperty.call(message, "bytesWritten") && (typeof message.bytesWritten === "object" ? message.bytesWritten.low || message.bytesWritten.high : message.bytesWritten !== 0))
+                    writer.uint32(/* id 8, wireType 0 =*/64).uint64(message.bytesWritten);
+                if (message.keysWritten != null && $Object.hasOwnProperty.call(message, "keysWritten") && (typeof message.keysWritten === "object" ? message.keysWritten.low || message.keysWritten.high : message.keysWritten !== 0))
+                    writer.uint32(/* id 9, wireType 0 =*/72).uint64(message.keysWritten);
+                if (message.intervalMs != null && $Object.hasOwnProperty.call(message, "intervalMs") && (typeof message.intervalMs === "object" ? message.intervalMs.low || message.intervalMs.high : message.intervalMs !== 0))
+                    writer.uint32(/* id 10, wireType 0 =*/80).uint64(message.intervalMs);
+                if (message.splitKeyHint != null && $Object.hasOwnProperty.call(message, "splitKeyHint") && message.splitKeyHint.length)
+                    writer.uint32(/* id 11, wireType 2 =*/90).bytes(message.splitKeyHint);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a RegionHeartbeatRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.RegionHeartbeatRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.RegionHeartbeatRequest & atoll.pd.RegionHeartbeatRequest.$Shape} RegionHeartbeatRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RegionHeartbeatRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.RegionHeartbeatRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.region = $root.atoll.meta.Region.decode(reader, reader.size(), $undefined, _depth + 1, message.region);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.leader = $root.atoll.meta.Peer.decode(reader, reader.size(), $undefined, _depth + 1, message.leader);
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.downPeers && message.downPeers.length))
+                                message.downPeers = [];
+                            message.downPeers.push($root.atoll.pd.PeerStats.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.pendingPeers && message.pendingPeers.length))
+                                message.pendingPeers = [];
+                            message.pendingPeers.push($root.atoll.meta.Peer.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.approximateSize = value;
+                            else
+                                delete message.approximateSize;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.approximateKeys = value;
+                            else
+                                delete message.approximateKeys;
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.bytesWritten = value;
+                            else
+                                delete message.bytesWritten;
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.keysWritten = value;
+                            else
+                                delete message.keysWritten;
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.intervalMs = value;
+                            else
+                                delete message.intervalMs;
+                            continue;
+                        }
+                    case 11: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.splitKeyHint = value;
+                            else
+                                delete message.splitKeyHint;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return RegionHeartbeatRequest;
+        })();
+
+        /**
+         * ChangePeerKind enum.
+         * @name atoll.pd.ChangePeerKind
+         * @enum {number}
+         * @property {number} ADD_VOTER=0 ADD_VOTER value
+         * @property {number} ADD_LEARNER=1 ADD_LEARNER value
+         * @property {number} REMOVE=2 REMOVE value
+         */
+        pd.ChangePeerKind = (function() {
+            const valuesById = $Object.create(null), values = $Object.create(valuesById);
+            values[valuesById[0] = "ADD_VOTER"] = 0;
+            values[valuesById[1] = "ADD_LEARNER"] = 1;
+            values[valuesById[2] = "REMOVE"] = 2;
+            return values;
+        })();
+
+        pd.ChangePeer = (function() {
+
+            /**
+             * Properties of a ChangePeer.
+             * @typedef {Object} atoll.pd.ChangePeer.$Properties
+             * @property {atoll.pd.ChangePeerKind|null} [kind] ChangePeer kind
+             * @property {atoll.meta.Peer.$Properties|null} [peer] ChangePeer peer
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ChangePeer.
+             * @memberof atoll.pd
+             * @interface IChangePeer
+             * @augments atoll.pd.ChangePeer.$Properties
+             * @deprecated Use atoll.pd.ChangePeer.$Properties instead.
+             */
+
+            /**
+             * Shape of a ChangePeer.
+             * @typedef {atoll.pd.ChangePeer.$Properties} atoll.pd.ChangePeer.$Shape
+             */
+
+            /**
+             * Constructs a new ChangePeer.
+             * @memberof atoll.pd
+             * @classdesc Represents a ChangePeer.
+             * @constructor
+             * @param {atoll.pd.ChangePeer.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ChangePeer = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ChangePeer kind.
+             * @member {atoll.pd.ChangePeerKind} kind
+             * @memberof atoll.pd.ChangePeer
+             * @instance
+             */
+            ChangePeer.prototype.kind = 0;
+
+            /**
+             * ChangePeer peer.
+             * @member {atoll.meta.Peer.$Properties|null|undefined} peer
+             * @memberof atoll.pd.ChangePeer
+             * @instance
+             */
+            ChangePeer.prototype.peer = null;
+
+            /**
+             * Creates a new ChangePeer instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.ChangePeer
+             * @static
+             * @param {atoll.pd.ChangePeer.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.ChangePeer} ChangePeer instance
+             * @type {{
+             *   (properties: atoll.pd.ChangePeer.$Shape): atoll.pd.ChangePeer & atoll.pd.ChangePeer.$Shape;
+             *   (properties?: atoll.pd.ChangePeer.$Properties): atoll.pd.ChangePeer;
+             * }}
+             */
+            ChangePeer.create = function(properties) {
+                return new ChangePeer(properties);
+            };
+
+            /**
+             * Encodes the specified ChangePeer message. Does not implicitly {@link atoll.pd.ChangePeer.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.ChangePeer
+             * @static
+             * @param {atoll.pd.ChangePeer.$Properties} message ChangePeer message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ChangePeer.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.kind != null && $Object.hasOwnProperty.call(message, "kind") && message.kind !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).int32(message.kind);
+                if (message.peer != null && $Object.hasOwnProperty.call(message, "peer"))
+                    $root.atoll.meta.Peer.encode(message.peer, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ChangePeer message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.ChangePeer
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.ChangePeer & atoll.pd.ChangePeer.$Shape} ChangePeer
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ChangePeer.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.ChangePeer();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.kind = value;
+                            else
+                                delete message.kind;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.peer = $root.atoll.meta.Peer.decode(reader, reader.size(), $undefined, _depth + 1, message.peer);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ChangePeer;
+        })();
+
+        pd.TransferLeader = (function() {
+
+            /**
+             * Properties of a TransferLeader.
+             * @typedef {Object} atoll.pd.TransferLeader.$Properties
+             * @property {atoll.meta.Peer.$Properties|null} [peer] TransferLeader peer
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TransferLeader.
+             * @memberof atoll.pd
+             * @interface ITransferLeader
+             * @augments atoll.pd.TransferLeader.$Properties
+             * @deprecated Use atoll.pd.TransferLeader.$Properties instead.
+             */
+
+            /**
+             * Shape of a TransferLeader.
+             * @typedef {atoll.pd.TransferLeader.$Properties} atoll.pd.TransferLeader.$Shape
+             */
+
+            /**
+             * Constructs a new TransferLeader.
+             * @memberof atoll.pd
+             * @classdesc Represents a TransferLeader.
+             * @constructor
+             * @param {atoll.pd.TransferLeader.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TransferLeader = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TransferLeader peer.
+             * @member {atoll.meta.Peer.$Properties|null|undefined} peer
+             * @memberof atoll.pd.TransferLeader
+             * @instance
+             */
+            TransferLeader.prototype.peer = null;
+
+            /**
+             * Creates a new TransferLeader instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.TransferLeader
+             * @static
+             * @param {atoll.pd.TransferLeader.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.TransferLeader} TransferLeader instance
+             * @type {{
+             *   (properties: atoll.pd.TransferLeader.$Shape): atoll.pd.TransferLeader & atoll.pd.TransferLeader.$Shape;
+             *   (properties?: atoll.pd.TransferLeader.$Properties): atoll.pd.TransferLeader;
+             * }}
+             */
+            TransferLeader.create = function(properties) {
+                return new TransferLeader(properties);
+            };
+
+            /**
+             * Encodes the specified TransferLeader message. Does not implicitly {@link atoll.pd.TransferLeader.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.TransferLeader
+             * @static
+             * @param {atoll.pd.TransferLeader.$Properties} message TransferLeader message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TransferLeader.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.peer != null && $Object.hasOwnProperty.call(message, "peer"))
+                    $root.atoll.meta.Peer.encode(message.peer, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a TransferLeader message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.TransferLeader
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.TransferLeader & atoll.pd.TransferLeader.$Shape} TransferLeader
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TransferLeader.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.TransferLeader();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.peer = $root.atoll.meta.Peer.decode(reader, reader.size(), $undefined, _depth + 1, message.peer);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return TransferLeader;
+        })();
+
+        pd.SplitRegion = (function() {
+
+            /**
+             * Properties of a SplitRegion.
+             * @typedef {Object} atoll.pd.SplitRegion.$Properties
+             * @property {Uint8Array|null} [splitKey] SplitRegion splitKey
+             * @property {number|null} [newRegionId] SplitRegion newRegionId
+             * @property {Array.<number>|null} [newPeerIds] SplitRegion newPeerIds
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SplitRegion.
+             * @memberof atoll.pd
+             * @interface ISplitRegion
+             * @augments atoll.pd.SplitRegion.$Properties
+             * @deprecated Use atoll.pd.SplitRegion.$Properties instead.
+             */
+
+            /**
+             * Shape of a SplitRegion.
+             * @typedef {atoll.pd.SplitRegion.$Properties} atoll.pd.SplitRegion.$Shape
+             */
+
+            /**
+             * Constructs a new SplitRegion.
+             * @memberof atoll.pd
+             * @classdesc Represents a SplitRegion.
+             * @constructor
+             * @param {atoll.pd.SplitRegion.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SplitRegion = function (properties) {
+                this.newPeerIds = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SplitRegion splitKey.
+             * @member {Uint8Array} splitKey
+             * @memberof atoll.pd.SplitRegion
+             * @instance
+             */
+            SplitRegion.prototype.splitKey = $util.newBuffer([]);
+
+            /**
+             * SplitRegion newRegionId.
+             * @member {number} newRegionId
+             * @memberof atoll.pd.SplitRegion
+             * @instance
+             */
+            SplitRegion.prototype.newRegionId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * SplitRegion newPeerIds.
+             * @member {Array.<number>} newPeerIds
+             * @memberof atoll.pd.SplitRegion
+             * @instance
+             */
+            SplitRegion.prototype.newPeerIds = $util.emptyArray;
+
+            /**
+             * Creates a new SplitRegion instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.SplitRegion
+             * @static
+             * @param {atoll.pd.SplitRegion.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.SplitRegion} SplitRegion instance
+             * @type {{
+             *   (properties: atoll.pd.SplitRegion.$Shape): atoll.pd.SplitRegion & atoll.pd.SplitRegion.$Shape;
+             *   (properties?: atoll.pd.SplitRegion.$Properties): atoll.pd.SplitRegion;
+             * }}
+             */
+            SplitRegion.create = function(properties) {
+                return new SplitRegion(properties);
+            };
+
+            /**
+             * Encodes the specified SplitRegion message. Does not implicitly {@link atoll.pd.SplitRegion.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.SplitRegion
+             * @static
+             * @param {atoll.pd.SplitRegion.$Properties} message SplitRegion message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SplitRegion.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.splitKey != null && $Object.hasOwnProperty.call(message, "splitKey") && message.splitKey.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.splitKey);
+                if (message.newRegionId != null && $Object.hasOwnProperty.call(message, "newRegionId") && (typeof message.newRegionId === "object" ? message.newRegionId.low || message.newRegionId.high : message.newRegionId !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.newRegionId);
+                if (message.newPeerIds != null && message.newPeerIds.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).uint64s(message.newPeerIds);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SplitRegion message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.SplitRegion
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.SplitRegion & atoll.pd.SplitRegion.$Shape} SplitRegion
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SplitRegion.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.SplitRegion();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.splitKey = value;
+                            else
+                                delete message.splitKey;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.newRegionId = value;
+                            else
+                                delete message.newRegionId;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType === 2) {
+                                if (!(message.newPeerIds && message.newPeerIds.length))
+                                    message.newPeerIds = [];
+                                reader.uint64s(message.newPeerIds);
+                                continue;
+                            }
+                            if (wireType !== 0)
+                                break;
+                            if (!(message.newPeerIds && message.newPeerIds.length))
+                                message.newPeerIds = [];
+                            message.newPeerIds.push(reader.uint64());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SplitRegion;
+        })();
+
+        pd.RegionHeartbeatResponse = (function() {
+
+            /**
+             * Properties of a RegionHeartbeatResponse.
+             * @typedef {Object} atoll.pd.RegionHeartbeatResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] RegionHeartbeatResponse header
+             * @property {number|null} [regionId] RegionHeartbeatResponse regionId
+             * @property {atoll.meta.RegionEpoch.$Properties|null} [regionEpoch] RegionHeartbeatResponse regionEpoch
+             * @property {atoll.pd.ChangePeer.$Properties|null} [changePeer] RegionHeartbeatResponse changePeer
+             * @property {atoll.pd.TransferLeader.$Properties|null} [transferLeader] RegionHeartbeatResponse transferLeader
+             * @property {atoll.pd.SplitRegion.$Properties|null} [splitRegion] RegionHeartbeatResponse splitRegion
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RegionHeartbeatResponse.
+             * @memberof atoll.pd
+             * @interface IRegionHeartbeatResponse
+             * @augments atoll.pd.RegionHeartbeatResponse.$Properties
+             * @deprecated Use atoll.pd.RegionHeartbeatResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a RegionHeartbeatResponse.
+             * @typedef {atoll.pd.RegionHeartbeatResponse.$Properties} atoll.pd.RegionHeartbeatResponse.$Shape
+             */
+
+            /**
+             * Constructs a new RegionHeartbeatResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a RegionHeartbeatResponse.
+             * @constructor
+             * @param {atoll.pd.RegionHeartbeatResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RegionHeartbeatResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RegionHeartbeatResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.RegionHeartbeatResponse
+             * @instance
+             */
+            RegionHeartbeatResponse.prototype.header = null;
+
+            /**
+             * RegionHeartbeatResponse regionId.
+             * @member {number} regionId
+             * @memberof atoll.pd.RegionHeartbeatResponse
+             * @instance
+             */
+            RegionHeartbeatResponse.prototype.regionId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RegionHeartbeatResponse regionEpoch.
+             * @member {atoll.meta.RegionEpoch.$Properties|null|undefined} regionEpoch
+             * @memberof atoll.pd.RegionHeartbeatResponse
+             * @instance
+             */
+            RegionHeartbeatResponse.prototype.regionEpoch = null;
+
+            /**
+             * RegionHeartbeatResponse changePeer.
+             * @member {atoll.pd.ChangePeer.$Properties|null|undefined} changePeer
+             * @memberof atoll.pd.RegionHeartbeatResponse
+             * @instance
+             */
+            RegionHeartbeatResponse.prototype.changePeer = null;
+
+            /**
+             * RegionHeartbeatResponse transferLeader.
+             * @member {atoll.pd.TransferLeader.$Properties|null|undefined} transferLeader
+             * @memberof atoll.pd.RegionHeartbeatResponse
+             * @instance
+             */
+            RegionHeartbeatResponse.prototype.transferLeader = null;
+
+            /**
+             * RegionHeartbeatResponse splitRegion.
+             * @member {atoll.pd.SplitRegion.$Properties|null|undefined} splitRegion
+             * @memberof atoll.pd.RegionHeartbeatResponse
+             * @instance
+             */
+            RegionHeartbeatResponse.prototype.splitRegion = null;
+
+            /**
+             * Creates a new RegionHeartbeatResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.RegionHeartbeatResponse
+             * @static
+             * @param {atoll.pd.RegionHeartbeatResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.RegionHeartbeatResponse} RegionHeartbeatResponse instance
+             * @type {{
+             *   (properties: atoll.pd.RegionHeartbeatResponse.$Shape): atoll.pd.RegionHeartbeatResponse & atoll.pd.RegionHeartbeatResponse.$Shape;
+             *   (properties?: atoll.pd.RegionHeartbeatResponse.$Properties): atoll.pd.RegionHeartbeatResponse;
+             * }}
+             */
+            RegionHeartbeatResponse.create = function(properties) {
+                return new RegionHeartbeatResponse(properties);
+            };
+
+            /**
+             * Encodes the specified RegionHeartbeatResponse message. Does not implicitly {@link atoll.pd.RegionHeartbeatResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.RegionHeartbeatResponse
+             * @static
+             * @param {atoll.pd.RegionHeartbeatResponse.$Properties} message RegionHeartbeatResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RegionHeartbeatResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.regionId != null && $Object.hasOwnProperty.call(message, "regionId") && (typeof message.regionId === "object" ? message.regionId.low || message.regionId.high : message.regionId !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.regionId);
+                if (message.regionEpoch != null && $Object.hasOwnProperty.call(message, "regionEpoch"))
+                    $root.atoll.meta.RegionEpoch.encode(message.regionEpoch, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.changePeer != null && $Object.hasOwnProperty.call(message, "changePeer"))
+                    $root.atoll.pd.ChangePeer.encode(message.changePeer, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                if (message.transferLeader != null && $Object.hasOwnProperty.call(message, "transferLeader"))
+                    $root.atoll.pd.TransferLeader.encode(message.transferLeader, writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
+                if (message.splitRegion != null && $Object.hasOwnProperty.call(message, "splitRegion"))
+                    $root.atoll.pd.SplitRegion.encode(message.splitRegion, writer.uint32(/* id 6, wireType 2 =*/50).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a RegionHeartbeatResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.RegionHeartbeatResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.RegionHeartbeatResponse & atoll.pd.RegionHeartbeatResponse.$Shape} RegionHeartbeatResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RegionHeartbeatResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.RegionHeartbeatResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.regionId = value;
+                            else
+                                delete message.regionId;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.regionEpoch = $root.atoll.meta.RegionEpoch.decode(reader, reader.size(), $undefined, _depth + 1, message.regionEpoch);
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            message.changePeer = $root.atoll.pd.ChangePeer.decode(reader, reader.size(), $undefined, _depth + 1, message.changePeer);
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            message.transferLeader = $root.atoll.pd.TransferLeader.decode(reader, reader.size(), $undefined, _depth + 1, message.transferLeader);
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            message.splitRegion = $root.atoll.pd.SplitRegion.decode(reader, reader.size(), $undefined, _depth + 1, message.splitRegion);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return RegionHeartbeatResponse;
+        })();
+
+        pd.AskSplitRequest = (function() {
+
+            /**
+             * Properties of an AskSplitRequest.
+             * @typedef {Object} atoll.pd.AskSplitRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] AskSplitRequest header
+             * @property {atoll.meta.Region.$Properties|null} [region] AskSplitRequest region
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AskSplitRequest.
+             * @memberof atoll.pd
+             * @interface IAskSplitRequest
+             * @augments atoll.pd.AskSplitRequest.$Properties
+             * @deprecated Use atoll.pd.AskSplitRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of an AskSplitRequest.
+             * @typedef {atoll.pd.AskSplitRequest.$Properties} atoll.pd.AskSplitRequest.$Shape
+             */
+
+            /**
+             * Constructs a new AskSplitRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents an AskSplitRequest.
+             * @constructor
+             * @param {atoll.pd.AskSplitRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const AskSplitRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * AskSplitRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.AskSplitRequest
+             * @instance
+             */
+            AskSplitRequest.prototype.header = null;
+
+            /**
+             * AskSplitRequest region.
+             * @member {atoll.meta.Region.$Properties|null|undefined} region
+             * @memberof atoll.pd.AskSplitRequest
+             * @instance
+             */
+            AskSplitRequest.prototype.region = null;
+
+            /**
+             * Creates a new AskSplitRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.AskSplitRequest
+             * @static
+             * @param {atoll.pd.AskSplitRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.AskSplitRequest} AskSplitRequest instance
+             * @type {{
+             *   (properties: atoll.pd.AskSplitRequest.$Shape): atoll.pd.AskSplitRequest & atoll.pd.AskSplitRequest.$Shape;
+             *   (properties?: atoll.pd.AskSplitRequest.$Properties): atoll.pd.AskSplitRequest;
+             * }}
+             */
+            AskSplitRequest.create = function(properties) {
+                return new AskSplitRequest(properties);
+            };
+
+            /**
+             * Encodes the specified AskSplitRequest message. Does not implicitly {@link atoll.pd.AskSplitRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.AskSplitRequest
+             * @static
+             * @param {atoll.pd.AskSplitRequest.$Properties} message AskSplitRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AskSplitRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.region != null && $Object.hasOwnProperty.call(message, "region"))
+                    $root.atoll.meta.Region.encode(message.region, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an AskSplitRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.AskSplitRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.AskSplitRequest & atoll.pd.AskSplitRequest.$Shape} AskSplitRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AskSplitRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.AskSplitRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.region = $root.atoll.meta.Region.decode(reader, reader.size(), $undefined, _depth + 1, message.region);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AskSplitRequest;
+        })();
+
+        pd.AskSplitResponse = (function() {
+
+            /**
+             * Properties of an AskSplitResponse.
+             * @typedef {Object} atoll.pd.AskSplitResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] AskSplitResponse header
+             * @property {number|null} [newRegionId] AskSplitResponse newRegionId
+             * @property {Array.<number>|null} [newPeerIds] AskSplitResponse newPeerIds
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AskSplitResponse.
+             * @memberof atoll.pd
+             * @interface IAskSplitResponse
+             * @augments atoll.pd.AskSplitResponse.$Properties
+             * @deprecated Use atoll.pd.AskSplitResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of an AskSplitResponse.
+             * @typedef {atoll.pd.AskSplitResponse.$Properties} atoll.pd.AskSplitResponse.$Shape
+             */
+
+            /**
+             * Constructs a new AskSplitResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents an AskSplitResponse.
+             * @constructor
+             * @param {atoll.pd.AskSplitResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const AskSplitResponse = function (properties) {
+                this.newPeerIds = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * AskSplitResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.AskSplitResponse
+             * @instance
+             */
+            AskSplitResponse.prototype.header = null;
+
+            /**
+             * AskSplitResponse newRegionId.
+             * @member {number} newRegionId
+             * @memberof atoll.pd.AskSplitResponse
+             * @instance
+             */
+            AskSplitResponse.prototype.newRegionId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * AskSplitResponse newPeerIds.
+             * @member {Array.<number>} newPeerIds
+             * @memberof atoll.pd.AskSplitResponse
+             * @instance
+             */
+            AskSplitResponse.prototype.newPeerIds = $util.emptyArray;
+
+            /**
+             * Creates a new AskSplitResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.AskSplitResponse
+             * @static
+             * @param {atoll.pd.AskSplitResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.AskSplitResponse} AskSplitResponse instance
+             * @type {{
+             *   (properties: atoll.pd.AskSplitResponse.$Shape): atoll.pd.AskSplitResponse & atoll.pd.AskSplitResponse.$Shape;
+             *   (properties?: atoll.pd.AskSplitResponse.$Properties): atoll.pd.AskSplitResponse;
+             * }}
+             */
+            AskSplitResponse.create = function(properties) {
+                return new AskSplitResponse(properties);
+            };
+
+            /**
+             * Encodes the specified AskSplitResponse message. Does not implicitly {@link atoll.pd.AskSplitResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.AskSplitResponse
+             * @static
+             * @param {atoll.pd.AskSplitResponse.$Properties} message AskSplitResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AskSplitResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.newRegionId != null && $Object.hasOwnProperty.call(message, "newRegionId") && (typeof message.newRegionId === "object" ? message.newRegionId.low || message.newRegionId.high : message.newRegionId !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.newRegionId);
+                if (message.newPeerIds != null && message.newPeerIds.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).uint64s(message.newPeerIds);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an AskSplitResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.AskSplitResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.AskSplitResponse & atoll.pd.AskSplitResponse.$Shape} AskSplitResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AskSplitResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.AskSplitResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.newRegionId = value;
+                            else
+                                delete message.newRegionId;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType === 2) {
+                                if (!(message.newPeerIds && message.newPeerIds.length))
+                                    message.newPeerIds = [];
+                                reader.uint64s(message.newPeerIds);
+                                continue;
+                            }
+                            if (wireType !== 0)
+                                break;
+                            if (!(message.newPeerIds && message.newPeerIds.length))
+                                message.newPeerIds = [];
+                            message.newPeerIds.push(reader.uint64());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AskSplitResponse;
+        })();
+
+        pd.GetRegionRequest = (function() {
+
+            /**
+             * Properties of a GetRegionRequest.
+             * @typedef {Object} atoll.pd.GetRegionRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] GetRegionRequest header
+             * @property {Uint8Array|null} [key] GetRegionRequest key
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetRegionRequest.
+             * @memberof atoll.pd
+             * @interface IGetRegionRequest
+             * @augments atoll.pd.GetRegionRequest.$Properties
+             * @deprecated Use atoll.pd.GetRegionRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetRegionRequest.
+             * @typedef {atoll.pd.GetRegionRequest.$Properties} atoll.pd.GetRegionRequest.$Shape
+             */
+
+            /**
+             * Constructs a new GetRegionRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a GetRegionRequest.
+             * @constructor
+             * @param {atoll.pd.GetRegionRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetRegionRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetRegionRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.GetRegionRequest
+             * @instance
+             */
+            GetRegionRequest.prototype.header = null;
+
+            /**
+             * GetRegionRequest key.
+             * @member {Uint8Array} key
+             * @memberof atoll.pd.GetRegionRequest
+             * @instance
+             */
+            GetRegionRequest.prototype.key = $util.newBuffer([]);
+
+            /**
+             * Creates a new GetRegionRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.GetRegionRequest
+             * @static
+             * @param {atoll.pd.GetRegionRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.GetRegionRequest} GetRegionRequest instance
+             * @type {{
+             *   (properties: atoll.pd.GetRegionRequest.$Shape): atoll.pd.GetRegionRequest & atoll.pd.GetRegionRequest.$Shape;
+             *   (properties?: atoll.pd.GetRegionRequest.$Properties): atoll.pd.GetRegionRequest;
+             * }}
+             */
+            GetRegionRequest.create = function(properties) {
+                return new GetRegionRequest(properties);
+            };
+
+            /**
+             * Encodes the specified GetRegionRequest message. Does not implicitly {@link atoll.pd.GetRegionRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.GetRegionRequest
+             * @static
+             * @param {atoll.pd.GetRegionRequest.$Properties} message GetRegionRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetRegionRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.key);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetRegionRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.GetRegionRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.GetRegionRequest & atoll.pd.GetRegionRequest.$Shape} GetRegionRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetRegionRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.GetRegionRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.key = value;
+                            else
+                                delete message.key;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetRegionRequest;
+        })();
+
+        pd.GetRegionByIdRequest = (function() {
+
+            /**
+             * Properties of a GetRegionByIdRequest.
+             * @typedef {Object} atoll.pd.GetRegionByIdRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] GetRegionByIdRequest header
+             * @property {number|null} [regionId] GetRegionByIdRequest regionId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetRegionByIdRequest.
+             * @memberof atoll.pd
+             * @interface IGetRegionByIdRequest
+             * @augments atoll.pd.GetRegionByIdRequest.$Properties
+             * @deprecated Use atoll.pd.GetRegionByIdRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetRegionByIdRequest.
+             * @typedef {atoll.pd.GetRegionByIdRequest.$Properties} atoll.pd.GetRegionByIdRequest.$Shape
+             */
+
+            /**
+             * Constructs a new GetRegionByIdRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a GetRegionByIdRequest.
+             * @constructor
+             * @param {atoll.pd.GetRegionByIdRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetRegionByIdRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetRegionByIdRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.GetRegionByIdRequest
+             * @instance
+             */
+            GetRegionByIdRequest.prototype.header = null;
+
+            /**
+             * GetRegionByIdRequest regionId.
+             * @member {number} regionId
+             * @memberof atoll.pd.GetRegionByIdRequest
+             * @instance
+             */
+            GetRegionByIdRequest.prototype.regionId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Creates a new GetRegionByIdRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.GetRegionByIdRequest
+             * @static
+             * @param {atoll.pd.GetRegionByIdRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.GetRegionByIdRequest} GetRegionByIdRequest instance
+             * @type {{
+             *   (properties: atoll.pd.GetRegionByIdRequest.$Shape): atoll.pd.GetRegionByIdRequest & atoll.pd.GetRegionByIdRequest.$Shape;
+             *   (properties?: atoll.pd.GetRegionByIdRequest.$Properties): atoll.pd.GetRegionByIdRequest;
+             * }}
+             */
+            GetRegionByIdRequest.create = function(properties) {
+                return new GetRegionByIdRequest(properties);
+            };
+
+            /**
+             * Encodes the specified GetRegionByIdRequest message. Does not implicitly {@link atoll.pd.GetRegionByIdRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.GetRegionByIdRequest
+             * @static
+             * @param {atoll.pd.GetRegionByIdRequest.$Properties} message GetRegionByIdRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetRegionByIdRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.regionId != null && $Object.hasOwnProperty.call(message, "regionId") && (typeof message.regionId === "object" ? message.regionId.low || message.regionId.high : message.regionId !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.regionId);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetRegionByIdRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.GetRegionByIdRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.GetRegionByIdRequest & atoll.pd.GetRegionByIdRequest.$Shape} GetRegionByIdRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetRegionByIdRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.GetRegionByIdRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.regionId = value;
+                            else
+                                delete message.regionId;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetRegionByIdRequest;
+        })();
+
+        pd.GetRegionResponse = (function() {
+
+            /**
+             * Properties of a GetRegionResponse.
+             * @typedef {Object} atoll.pd.GetRegionResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] GetRegionResponse header
+             * @property {atoll.meta.Region.$Properties|null} [region] GetRegionResponse region
+             * @property {atoll.meta.Peer.$Properties|null} [leader] GetRegionResponse leader
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetRegionResponse.
+             * @memberof atoll.pd
+             * @interface IGetRegionResponse
+             * @augments atoll.pd.GetRegionResponse.$Properties
+             * @deprecated Use atoll.pd.GetRegionResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetRegionResponse.
+             * @typedef {atoll.pd.GetRegionResponse.$Properties} atoll.pd.GetRegionResponse.$Shape
+             */
+
+            /**
+             * Constructs a new GetRegionResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a GetRegionResponse.
+             * @constructor
+             * @param {atoll.pd.GetRegionResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetRegionResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetRegionResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.GetRegionResponse
+             * @instance
+             */
+            GetRegionResponse.prototype.header = null;
+
+            /**
+             * GetRegionResponse region.
+             * @member {atoll.meta.Region.$Properties|null|undefined} region
+             * @memberof atoll.pd.GetRegionResponse
+             * @instance
+             */
+            GetRegionResponse.prototype.region = null;
+
+            /**
+             * GetRegionResponse leader.
+             * @member {atoll.meta.Peer.$Properties|null|undefined} leader
+             * @memberof atoll.pd.GetRegionResponse
+             * @instance
+             */
+            GetRegionResponse.prototype.leader = null;
+
+            /**
+             * Creates a new GetRegionResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.GetRegionResponse
+             * @static
+             * @param {atoll.pd.GetRegionResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.GetRegionResponse} GetRegionResponse instance
+             * @type {{
+             *   (properties: atoll.pd.GetRegionResponse.$Shape): atoll.pd.GetRegionResponse & atoll.pd.GetRegionResponse.$Shape;
+             *   (properties?: atoll.pd.GetRegionResponse.$Properties): atoll.pd.GetRegionResponse;
+             * }}
+             */
+            GetRegionResponse.create = function(properties) {
+                return new GetRegionResponse(properties);
+            };
+
+            /**
+             * Encodes the specified GetRegionResponse message. Does not implicitly {@link atoll.pd.GetRegionResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.GetRegionResponse
+             * @static
+             * @param {atoll.pd.GetRegionResponse.$Properties} message GetRegionResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetRegionResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.region != null && $Object.hasOwnProperty.call(message, "region"))
+                    $root.atoll.meta.Region.encode(message.region, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.leader != null && $Object.hasOwnProperty.call(message, "leader"))
+                    $root.atoll.meta.Peer.encode(message.leader, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetRegionResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.GetRegionResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.GetRegionResponse & atoll.pd.GetRegionResponse.$Shape} GetRegionResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetRegionResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.GetRegionResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.region = $root.atoll.meta.Region.decode(reader, reader.size(), $undefined, _depth + 1, message.region);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.leader = $root.atoll.meta.Peer.decode(reader, reader.size(), $undefined, _depth + 1, message.leader);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetRegionResponse;
+        })();
+
+        pd.ScanRegionsRequest = (function() {
+
+            /**
+             * Properties of a ScanRegionsRequest.
+             * @typedef {Object} atoll.pd.ScanRegionsRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] ScanRegionsRequest header
+             * @property {Uint8Array|null} [startKey] ScanRegionsRequest startKey
+             * @property {Uint8Array|null} [endKey] ScanRegionsRequest endKey
+             * @property {number|null} [limit] ScanRegionsRequest limit
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ScanRegionsRequest.
+             * @memberof atoll.pd
+             * @interface IScanRegionsRequest
+             * @augments atoll.pd.ScanRegionsRequest.$Properties
+             * @deprecated Use atoll.pd.ScanRegionsRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a ScanRegionsRequest.
+             * @typedef {atoll.pd.ScanRegionsRequest.$Properties} atoll.pd.ScanRegionsRequest.$Shape
+             */
+
+            /**
+             * Constructs a new ScanRegionsRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a ScanRegionsRequest.
+             * @constructor
+             * @param {atoll.pd.ScanRegionsRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ScanRegionsRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ScanRegionsRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.ScanRegionsRequest
+             * @instance
+             */
+            ScanRegionsRequest.prototype.header = null;
+
+            /**
+             * ScanRegionsRequest startKey.
+             * @member {Uint8Array} startKey
+             * @memberof atoll.pd.ScanRegionsRequest
+             * @instance
+             */
+            ScanRegionsRequest.prototype.startKey = $util.newBuffer([]);
+
+            /**
+             * ScanRegionsRequest endKey.
+             * @member {Uint8Array} endKey
+             * @memberof atoll.pd.ScanRegionsRequest
+             * @instance
+             */
+            ScanRegionsRequest.prototype.endKey = $util.newBuffer([]);
+
+            /**
+             * ScanRegionsRequest limit.
+             * @member {number} limit
+             * @memberof atoll.pd.ScanRegionsRequest
+             * @instance
+             */
+            ScanRegionsRequest.prototype.limit = 0;
+
+            /**
+             * Creates a new ScanRegionsRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.ScanRegionsRequest
+             * @static
+             * @param {atoll.pd.ScanRegionsRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.ScanRegionsRequest} ScanRegionsRequest instance
+             * @type {{
+             *   (properties: atoll.pd.ScanRegionsRequest.$Shape): atoll.pd.ScanRegionsRequest & atoll.pd.ScanRegionsRequest.$Shape;
+             *   (properties?: atoll.pd.ScanRegionsRequest.$Properties): atoll.pd.ScanRegionsRequest;
+             * }}
+             */
+            ScanRegionsRequest.create = function(properties) {
+                return new ScanRegionsRequest(properties);
+            };
+
+            /**
+             * Encodes the specified ScanRegionsRequest message. Does not implicitly {@link atoll.pd.ScanRegionsRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.ScanRegionsRequest
+             * @static
+             * @param {atoll.pd.ScanRegionsRequest.$Properties} message ScanRegionsRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ScanRegionsRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.startKey != null && $Object.hasOwnProperty.call(message, "startKey") && message.startKey.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.startKey);
+                if (message.endKey != null && $Object.hasOwnProperty.call(message, "endKey") && message.endKey.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.endKey);
+                if (message.limit != null && $Object.hasOwnProperty.call(message, "limit") && message.limit !== 0)
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.limit);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ScanRegionsRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.ScanRegionsRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.ScanRegionsRequest & atoll.pd.ScanRegionsRequest.$Shape} ScanRegionsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ScanRegionsRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.ScanRegionsRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.startKey = value;
+                            else
+                                delete message.startKey;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.endKey = value;
+                            else
+                                delete message.endKey;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.limit = value;
+                            else
+                                delete message.limit;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ScanRegionsRequest;
+        })();
+
+        pd.RegionWithLeader = (function() {
+
+            /**
+             * Properties of a RegionWithLeader.
+             * @typedef {Object} atoll.pd.RegionWithLeader.$Properties
+             * @property {atoll.meta.Region.$Properties|null} [region] RegionWithLeader region
+             * @property {atoll.meta.Peer.$Properties|null} [leader] RegionWithLeader leader
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RegionWithLeader.
+             * @memberof atoll.pd
+             * @interface IRegionWithLeader
+             * @augments atoll.pd.RegionWithLeader.$Properties
+             * @deprecated Use atoll.pd.RegionWithLeader.$Properties instead.
+             */
+
+            /**
+             * Shape of a RegionWithLeader.
+             * @typedef {atoll.pd.RegionWithLeader.$Properties} atoll.pd.RegionWithLeader.$Shape
+             */
+
+            /**
+             * Constructs a new RegionWithLeader.
+             * @memberof atoll.pd
+             * @classdesc Represents a RegionWithLeader.
+             * @constructor
+             * @param {atoll.pd.RegionWithLeader.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RegionWithLeader = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RegionWithLeader region.
+             * @member {atoll.meta.Region.$Properties|null|undefined} region
+             * @memberof atoll.pd.RegionWithLeader
+             * @instance
+             */
+            RegionWithLeader.prototype.region = null;
+
+            /**
+             * RegionWithLeader leader.
+             * @member {atoll.meta.Peer.$Properties|null|undefined} leader
+             * @memberof atoll.pd.RegionWithLeader
+             * @instance
+             */
+            RegionWithLeader.prototype.leader = null;
+
+            /**
+             * Creates a new RegionWithLeader instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.RegionWithLeader
+             * @static
+             * @param {atoll.pd.RegionWithLeader.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.RegionWithLeader} RegionWithLeader instance
+             * @type {{
+             *   (properties: atoll.pd.RegionWithLeader.$Shape): atoll.pd.RegionWithLeader & atoll.pd.RegionWithLeader.$Shape;
+             *   (properties?: atoll.pd.RegionWithLeader.$Properties): atoll.pd.RegionWithLeader;
+             * }}
+             */
+            RegionWithLeader.create = function(properties) {
+                return new RegionWithLeader(properties);
+            };
+
+            /**
+             * Encodes the specified RegionWithLeader message. Does not implicitly {@link atoll.pd.RegionWithLeader.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.RegionWithLeader
+             * @static
+             * @param {atoll.pd.RegionWithLeader.$Properties} message RegionWithLeader message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RegionWithLeader.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.region != null && $Object.hasOwnProperty.call(message, "region"))
+                    $root.atoll.meta.Region.encode(message.region, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.leader != null && $Object.hasOwnProperty.call(message, "leader"))
+                    $root.atoll.meta.Peer.encode(message.leader, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a RegionWithLeader message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.RegionWithLeader
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.RegionWithLeader & atoll.pd.RegionWithLeader.$Shape} RegionWithLeader
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RegionWithLeader.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.RegionWithLeader();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.region = $root.atoll.meta.Region.decode(reader, reader.size(), $undefined, _depth + 1, message.region);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.leader = $root.atoll.meta.Peer.decode(reader, reader.size(), $undefined, _depth + 1, message.leader);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return RegionWithLeader;
+        })();
+
+        pd.ScanRegionsResponse = (function() {
+
+            /**
+             * Properties of a ScanRegionsResponse.
+             * @typedef {Object} atoll.pd.ScanRegionsResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] ScanRegionsResponse header
+             * @property {Array.<atoll.pd.RegionWithLeader.$Properties>|null} [regions] ScanRegionsResponse regions
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ScanRegionsResponse.
+             * @memberof atoll.pd
+             * @interface IScanRegionsResponse
+             * @augments atoll.pd.ScanRegionsResponse.$Properties
+             * @deprecated Use atoll.pd.ScanRegionsResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a ScanRegionsResponse.
+             * @typedef {atoll.pd.ScanRegionsResponse.$Properties} atoll.pd.ScanRegionsResponse.$Shape
+             */
+
+            /**
+             * Constructs a new ScanRegionsResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a ScanRegionsResponse.
+             * @constructor
+             * @param {atoll.pd.ScanRegionsResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ScanRegionsResponse = function (properties) {
+                this.regions = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ScanRegionsResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.ScanRegionsResponse
+             * @instance
+             */
+            ScanRegionsResponse.prototype.header = null;
+
+            /**
+             * ScanRegionsResponse regions.
+             * @member {Array.<atoll.pd.RegionWithLeader.$Properties>} regions
+             * @memberof atoll.pd.ScanRegionsResponse
+             * @instance
+             */
+            ScanRegionsResponse.prototype.regions = $util.emptyArray;
+
+            /**
+             * Creates a new ScanRegionsResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.ScanRegionsResponse
+             * @static
+             * @param {atoll.pd.ScanRegionsResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.ScanRegionsResponse} ScanRegionsResponse instance
+             * @type {{
+             *   (properties: atoll.pd.ScanRegionsResponse.$Shape): atoll.pd.ScanRegionsResponse & atoll.pd.ScanRegionsResponse.$Shape;
+             *   (properties?: atoll.pd.ScanRegionsResponse.$Properties): atoll.pd.ScanRegionsResponse;
+             * }}
+             */
+            ScanRegionsResponse.create = function(properties) {
+                return new ScanRegionsResponse(properties);
+            };
+
+            /**
+             * Encodes the specified ScanRegionsResponse message. Does not implicitly {@link atoll.pd.ScanRegionsResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.ScanRegionsResponse
+             * @static
+             * @param {atoll.pd.ScanRegionsResponse.$Properties} message ScanRegionsResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ScanRegionsResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.regions != null && message.regions.length)
+                    for (let i = 0; i < message.regions.length; ++i)
+                        $root.atoll.pd.RegionWithLeader.encode(message.regions[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ScanRegionsResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.ScanRegionsResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.ScanRegionsResponse & atoll.pd.ScanRegionsResponse.$Shape} ScanRegionsResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ScanRegionsResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.ScanRegionsResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.regions && message.regions.length))
+                                message.regions = [];
+                            message.regions.push($root.atoll.pd.RegionWithLeader.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ScanRegionsResponse;
+        })();
+
+        pd.Timestamp = (function() {
+
+            /**
+             * Properties of a Timestamp.
+             * @typedef {Object} atoll.pd.Timestamp.$Properties
+             * @property {number|null} [physical] Timestamp physical
+             * @property {number|null} [logical] Timestamp logical
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a Timestamp.
+             * @memberof atoll.pd
+             * @interface ITimestamp
+             * @augments atoll.pd.Timestamp.$Properties
+             * @deprecated Use atoll.pd.Timestamp.$Properties instead.
+             */
+
+            /**
+             * Shape of a Timestamp.
+             * @typedef {atoll.pd.Timestamp.$Properties} atoll.pd.Timestamp.$Shape
+             */
+
+            /**
+             * Constructs a new Timestamp.
+             * @memberof atoll.pd
+             * @classdesc Represents a Timestamp.
+             * @constructor
+             * @param {atoll.pd.Timestamp.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const Timestamp = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Timestamp physical.
+             * @member {number} physical
+             * @memberof atoll.pd.Timestamp
+             * @instance
+             */
+            Timestamp.prototype.physical = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Timestamp logical.
+             * @member {number} logical
+             * @memberof atoll.pd.Timestamp
+             * @instance
+             */
+            Timestamp.prototype.logical = 0;
+
+            /**
+             * Creates a new Timestamp instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.Timestamp
+             * @static
+             * @param {atoll.pd.Timestamp.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.Timestamp} Timestamp instance
+             * @type {{
+             *   (properties: atoll.pd.Timestamp.$Shape): atoll.pd.Timestamp & atoll.pd.Timestamp.$Shape;
+             *   (properties?: atoll.pd.Timestamp.$Properties): atoll.pd.Timestamp;
+             * }}
+             */
+            Timestamp.create = function(properties) {
+                return new Timestamp(properties);
+            };
+
+            /**
+             * Encodes the specified Timestamp message. Does not implicitly {@link atoll.pd.Timestamp.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.Timestamp
+             * @static
+             * @param {atoll.pd.Timestamp.$Properties} message Timestamp message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Timestamp.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.physical != null && $Object.hasOwnProperty.call(message, "physical") && (typeof message.physical === "object" ? message.physical.low || message.physical.high : message.physical !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.physical);
+                if (message.logical != null && $Object.hasOwnProperty.call(message, "logical") && message.logical !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.logical);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a Timestamp message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.Timestamp
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.Timestamp & atoll.pd.Timestamp.$Shape} Timestamp
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Timestamp.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.Timestamp();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.physical = value;
+                            else
+                                delete message.physical;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.logical = value;
+                            else
+                                delete message.logical;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Timestamp;
+        })();
+
+        pd.TsoRequest = (function() {
+
+            /**
+             * Properties of a TsoRequest.
+             * @typedef {Object} atoll.pd.TsoRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] TsoRequest header
+             * @property {number|null} [count] TsoRequest count
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TsoRequest.
+             * @memberof atoll.pd
+             * @interface ITsoRequest
+             * @augments atoll.pd.TsoRequest.$Properties
+             * @deprecated Use atoll.pd.TsoRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a TsoRequest.
+             * @typedef {atoll.pd.TsoRequest.$Properties} atoll.pd.TsoRequest.$Shape
+             */
+
+            /**
+             * Constructs a new TsoRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a TsoRequest.
+             * @constructor
+             * @param {atoll.pd.TsoRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TsoRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TsoRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.TsoRequest
+             * @instance
+             */
+            TsoRequest.prototype.header = null;
+
+            /**
+             * TsoRequest count.
+             * @member {number} count
+             * @memberof atoll.pd.TsoRequest
+             * @instance
+             */
+            TsoRequest.prototype.count = 0;
+
+            /**
+             * Creates a new TsoRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.TsoRequest
+             * @static
+             * @param {atoll.pd.TsoRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.TsoRequest} TsoRequest instance
+             * @type {{
+             *   (properties: atoll.pd.TsoRequest.$Shape): atoll.pd.TsoRequest & atoll.pd.TsoRequest.$Shape;
+             *   (properties?: atoll.pd.TsoRequest.$Properties): atoll.pd.TsoRequest;
+             * }}
+             */
+            TsoRequest.create = function(properties) {
+                return new TsoRequest(properties);
+            };
+
+            /**
+             * Encodes the specified TsoRequest message. Does not implicitly {@link atoll.pd.TsoRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.TsoRequest
+             * @static
+             * @param {atoll.pd.TsoRequest.$Properties} message TsoRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TsoRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.count);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a TsoRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.TsoRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.TsoRequest & atoll.pd.TsoRequest.$Shape} TsoRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TsoRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.TsoRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return TsoRequest;
+        })();
+
+        pd.TsoResponse = (function() {
+
+            /**
+             * Properties of a TsoResponse.
+             * @typedef {Object} atoll.pd.TsoResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] TsoResponse header
+             * @property {number|null} [count] TsoResponse count
+             * @property {atoll.pd.Timestamp.$Properties|null} [timestamp] TsoResponse timestamp
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TsoResponse.
+             * @memberof atoll.pd
+             * @interface ITsoResponse
+             * @augments atoll.pd.TsoResponse.$Properties
+             * @deprecated Use atoll.pd.TsoResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a TsoResponse.
+             * @typedef {atoll.pd.TsoResponse.$Properties} atoll.pd.TsoResponse.$Shape
+             */
+
+            /**
+             * Constructs a new TsoResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a TsoResponse.
+             * @constructor
+             * @param {atoll.pd.TsoResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TsoResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TsoResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.TsoResponse
+             * @instance
+             */
+            TsoResponse.prototype.header = null;
+
+            /**
+             * TsoResponse count.
+             * @member {number} count
+             * @memberof atoll.pd.TsoResponse
+             * @instance
+             */
+            TsoResponse.prototype.count = 0;
+
+            /**
+             * TsoResponse timestamp.
+             * @member {atoll.pd.Timestamp.$Properties|null|undefined} timestamp
+             * @memberof atoll.pd.TsoResponse
+             * @instance
+             */
+            TsoResponse.prototype.timestamp = null;
+
+            /**
+             * Creates a new TsoResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.TsoResponse
+             * @static
+             * @param {atoll.pd.TsoResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.TsoResponse} TsoResponse instance
+             * @type {{
+             *   (properties: atoll.pd.TsoResponse.$Shape): atoll.pd.TsoResponse & atoll.pd.TsoResponse.$Shape;
+             *   (properties?: atoll.pd.TsoResponse.$Properties): atoll.pd.TsoResponse;
+             * }}
+             */
+            TsoResponse.create = function(properties) {
+                return new TsoResponse(properties);
+            };
+
+            /**
+             * Encodes the specified TsoResponse message. Does not implicitly {@link atoll.pd.TsoResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.TsoResponse
+             * @static
+             * @param {atoll.pd.TsoResponse.$Properties} message TsoResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TsoResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.count);
+                if (message.timestamp != null && $Object.hasOwnProperty.call(message, "timestamp"))
+                    $root.atoll.pd.Timestamp.encode(message.timestamp, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a TsoResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.TsoResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.TsoResponse & atoll.pd.TsoResponse.$Shape} TsoResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TsoResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.TsoResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.timestamp = $root.atoll.pd.Timestamp.decode(reader, reader.size(), $undefined, _depth + 1, message.timestamp);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return TsoResponse;
+        })();
+
+        pd.GetGcSafePointRequest = (function() {
+
+            /**
+             * Properties of a GetGcSafePointRequest.
+             * @typedef {Object} atoll.pd.GetGcSafePointRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] GetGcSafePointRequest header
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetGcSafePointRequest.
+             * @memberof atoll.pd
+             * @interface IGetGcSafePointRequest
+             * @augments atoll.pd.GetGcSafePointRequest.$Properties
+             * @deprecated Use atoll.pd.GetGcSafePointRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetGcSafePointRequest.
+             * @typedef {atoll.pd.GetGcSafePointRequest.$Properties} atoll.pd.GetGcSafePointRequest.$Shape
+             */
+
+            /**
+             * Constructs a new GetGcSafePointRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a GetGcSafePointRequest.
+             * @constructor
+             * @param {atoll.pd.GetGcSafePointRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetGcSafePointRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetGcSafePointRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.GetGcSafePointRequest
+             * @instance
+             */
+            GetGcSafePointRequest.prototype.header = null;
+
+            /**
+             * Creates a new GetGcSafePointRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.GetGcSafePointRequest
+             * @static
+             * @param {atoll.pd.GetGcSafePointRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.GetGcSafePointRequest} GetGcSafePointRequest instance
+             * @type {{
+             *   (properties: atoll.pd.GetGcSafePointRequest.$Shape): atoll.pd.GetGcSafePointRequest & atoll.pd.GetGcSafePointRequest.$Shape;
+             *   (properties?: atoll.pd.GetGcSafePointRequest.$Properties): atoll.pd.GetGcSafePointRequest;
+             * }}
+             */
+            GetGcSafePointRequest.create = function(properties) {
+                return new GetGcSafePointRequest(properties);
+            };
+
+            /**
+             * Encodes the specified GetGcSafePointRequest message. Does not implicitly {@link atoll.pd.GetGcSafePointRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.GetGcSafePointRequest
+             * @static
+             * @param {atoll.pd.GetGcSafePointRequest.$Properties} message GetGcSafePointRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetGcSafePointRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetGcSafePointRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.GetGcSafePointRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.GetGcSafePointRequest & atoll.pd.GetGcSafePointRequest.$Shape} GetGcSafePointRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetGcSafePointRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.GetGcSafePointRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetGcSafePointRequest;
+        })();
+
+        pd.GetGcSafePointResponse = (function() {
+
+            /**
+             * Properties of a GetGcSafePointResponse.
+             * @typedef {Object} atoll.pd.GetGcSafePointResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] GetGcSafePointResponse header
+             * @property {atoll.pd.Timestamp.$Properties|null} [safePoint] GetGcSafePointResponse safePoint
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetGcSafePointResponse.
+             * @memberof atoll.pd
+             * @interface IGetGcSafePointResponse
+             * @augments atoll.pd.GetGcSafePointResponse.$Properties
+             * @deprecated Use atoll.pd.GetGcSafePointResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetGcSafePointResponse.
+             * @typedef {atoll.pd.GetGcSafePointResponse.$Properties} atoll.pd.GetGcSafePointResponse.$Shape
+             */
+
+            /**
+             * Constructs a new GetGcSafePointResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a GetGcSafePointResponse.
+             * @constructor
+             * @param {atoll.pd.GetGcSafePointResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetGcSafePointResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetGcSafePointResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.GetGcSafePointResponse
+             * @instance
+             */
+            GetGcSafePointResponse.prototype.header = null;
+
+            /**
+             * GetGcSafePointResponse safePoint.
+             * @member {atoll.pd.Timestamp.$Properties|null|undefined} safePoint
+             * @memberof atoll.pd.GetGcSafePointResponse
+             * @instance
+             */
+            GetGcSafePointResponse.prototype.safePoint = null;
+
+            /**
+             * Creates a new GetGcSafePointResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.GetGcSafePointResponse
+             * @static
+             * @param {atoll.pd.GetGcSafePointResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.GetGcSafePointResponse} GetGcSafePointResponse instance
+             * @type {{
+             *   (properties: atoll.pd.GetGcSafePointResponse.$Shape): atoll.pd.GetGcSafePointResponse & atoll.pd.GetGcSafePointResponse.$Shape;
+             *   (properties?: atoll.pd.GetGcSafePointResponse.$Properties): atoll.pd.GetGcSafePointResponse;
+             * }}
+             */
+            GetGcSafePointResponse.create = function(properties) {
+                return new GetGcSafePointResponse(properties);
+            };
+
+            /**
+             * Encodes the specified GetGcSafePointResponse message. Does not implicitly {@link atoll.pd.GetGcSafePointResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.GetGcSafePointResponse
+             * @static
+             * @param {atoll.pd.GetGcSafePointResponse.$Properties} message GetGcSafePointResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetGcSafePointResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.safePoint != null && $Object.hasOwnProperty.call(message, "safePoint"))
+                    $root.atoll.pd.Timestamp.encode(message.safePoint, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetGcSafePointResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.GetGcSafePointResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.GetGcSafePointResponse & atoll.pd.GetGcSafePointResponse.$Shape} GetGcSafePointResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetGcSafePointResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.GetGcSafePointResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.safePoint = $root.atoll.pd.Timestamp.decode(reader, reader.size(), $undefined, _depth + 1, message.safePoint);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetGcSafePointResponse;
+        })();
+
+        pd.UpdateGcSafePointRequest = (function() {
+
+            /**
+             * Properties of an UpdateGcSafePointRequest.
+             * @typedef {Object} atoll.pd.UpdateGcSafePointRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] UpdateGcSafePointRequest header
+             * @property {atoll.pd.Timestamp.$Properties|null} [safePoint] UpdateGcSafePointRequest safePoint
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an UpdateGcSafePointRequest.
+             * @memberof atoll.pd
+             * @interface IUpdateGcSafePointRequest
+             * @augments atoll.pd.UpdateGcSafePointRequest.$Properties
+             * @deprecated Use atoll.pd.UpdateGcSafePointRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of an UpdateGcSafePointRequest.
+             * @typedef {atoll.pd.UpdateGcSafePointRequest.$Properties} atoll.pd.UpdateGcSafePointRequest.$Shape
+             */
+
+            /**
+             * Constructs a new UpdateGcSafePointRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents an UpdateGcSafePointRequest.
+             * @constructor
+             * @param {atoll.pd.UpdateGcSafePointRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const UpdateGcSafePointRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * UpdateGcSafePointRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.UpdateGcSafePointRequest
+             * @instance
+             */
+            UpdateGcSafePointRequest.prototype.header = null;
+
+            /**
+             * UpdateGcSafePointRequest safePoint.
+             * @member {atoll.pd.Timestamp.$Properties|null|undefined} safePoint
+             * @memberof atoll.pd.UpdateGcSafePointRequest
+             * @instance
+             */
+            UpdateGcSafePointRequest.prototype.safePoint = null;
+
+            /**
+             * Creates a new UpdateGcSafePointRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.UpdateGcSafePointRequest
+             * @static
+             * @param {atoll.pd.UpdateGcSafePointRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.UpdateGcSafePointRequest} UpdateGcSafePointRequest instance
+             * @type {{
+             *   (properties: atoll.pd.UpdateGcSafePointRequest.$Shape): atoll.pd.UpdateGcSafePointRequest & atoll.pd.UpdateGcSafePointRequest.$Shape;
+             *   (properties?: atoll.pd.UpdateGcSafePointRequest.$Properties): atoll.pd.UpdateGcSafePointRequest;
+             * }}
+             */
+            UpdateGcSafePointRequest.create = function(properties) {
+                return new UpdateGcSafePointRequest(properties);
+            };
+
+            /**
+             * Encodes the specified UpdateGcSafePointRequest message. Does not implicitly {@link atoll.pd.UpdateGcSafePointRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.UpdateGcSafePointRequest
+             * @static
+             * @param {atoll.pd.UpdateGcSafePointRequest.$Properties} message UpdateGcSafePointRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            UpdateGcSafePointRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.safePoint != null && $Object.hasOwnProperty.call(message, "safePoint"))
+                    $root.atoll.pd.Timestamp.encode(message.safePoint, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an UpdateGcSafePointRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.UpdateGcSafePointRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.UpdateGcSafePointRequest & atoll.pd.UpdateGcSafePointRequest.$Shape} UpdateGcSafePointRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            UpdateGcSafePointRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.UpdateGcSafePointRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.safePoint = $root.atoll.pd.Timestamp.decode(reader, reader.size(), $undefined, _depth + 1, message.safePoint);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return UpdateGcSafePointRequest;
+        })();
+
+        pd.UpdateGcSafePointResponse = (function() {
+
+            /**
+             * Properties of an UpdateGcSafePointResponse.
+             * @typedef {Object} atoll.pd.UpdateGcSafePointResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] UpdateGcSafePointResponse header
+             * @property {atoll.pd.Timestamp.$Properties|null} [newSafePoint] UpdateGcSafePointResponse newSafePoint
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an UpdateGcSafePointResponse.
+             * @memberof atoll.pd
+             * @interface IUpdateGcSafePointResponse
+             * @augments atoll.pd.UpdateGcSafePointResponse.$Properties
+             * @deprecated Use atoll.pd.UpdateGcSafePointResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of an UpdateGcSafePointResponse.
+             * @typedef {atoll.pd.UpdateGcSafePointResponse.$Properties} atoll.pd.UpdateGcSafePointResponse.$Shape
+             */
+
+            /**
+             * Constructs a new UpdateGcSafePointResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents an UpdateGcSafePointResponse.
+             * @constructor
+             * @param {atoll.pd.UpdateGcSafePointResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const UpdateGcSafePointResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * UpdateGcSafePointResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.UpdateGcSafePointResponse
+             * @instance
+             */
+            UpdateGcSafePointResponse.prototype.header = null;
+
+            /**
+             * UpdateGcSafePointResponse newSafePoint.
+             * @member {atoll.pd.Timestamp.$Properties|null|undefined} newSafePoint
+             * @memberof atoll.pd.UpdateGcSafePointResponse
+             * @instance
+             */
+            UpdateGcSafePointResponse.prototype.newSafePoint = null;
+
+            /**
+             * Creates a new UpdateGcSafePointResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.UpdateGcSafePointResponse
+             * @static
+             * @param {atoll.pd.UpdateGcSafePointResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.UpdateGcSafePointResponse} UpdateGcSafePointResponse instance
+             * @type {{
+             *   (properties: atoll.pd.UpdateGcSafePointResponse.$Shape): atoll.pd.UpdateGcSafePointResponse & atoll.pd.UpdateGcSafePointResponse.$Shape;
+             *   (properties?: atoll.pd.UpdateGcSafePointResponse.$Properties): atoll.pd.UpdateGcSafePointResponse;
+             * }}
+             */
+            UpdateGcSafePointResponse.create = function(properties) {
+                return new UpdateGcSafePointResponse(properties);
+            };
+
+            /**
+             * Encodes the specified UpdateGcSafePointResponse message. Does not implicitly {@link atoll.pd.UpdateGcSafePointResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.UpdateGcSafePointResponse
+             * @static
+             * @param {atoll.pd.UpdateGcSafePointResponse.$Properties} message UpdateGcSafePointResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            UpdateGcSafePointResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.newSafePoint != null && $Object.hasOwnProperty.call(message, "newSafePoint"))
+                    $root.atoll.pd.Timestamp.encode(message.newSafePoint, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an UpdateGcSafePointResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.UpdateGcSafePointResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.UpdateGcSafePointResponse & atoll.pd.UpdateGcSafePointResponse.$Shape} UpdateGcSafePointResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            UpdateGcSafePointResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.UpdateGcSafePointResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.newSafePoint = $root.atoll.pd.Timestamp.decode(reader, reader.size(), $undefined, _depth + 1, message.newSafePoint);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return UpdateGcSafePointResponse;
+        })();
+
+        pd.PD = (function() {
+
+            /**
+             * Constructs a new PD service.
+             * @memberof atoll.pd
+             * @classdesc Represents a PD
+             * @extends $protobuf.rpc.Service
+             * @constructor
+             * @param {$protobuf.RPCImpl} rpcImpl RPC implementation
+             * @param {boolean} [requestDelimited=false] Whether requests are length-delimited
+             * @param {boolean} [responseDelimited=false] Whether responses are length-delimited
+             */
+            const PD = function(rpcImpl, requestDelimited, responseDelimited) {
+                $protobuf.rpc.Service.call(this, rpcImpl, requestDelimited, responseDelimited);
+            };
+
+            $Object.defineProperty(PD.prototype = $Object.create($protobuf.rpc.Service.prototype), "constructor", { value: PD, writable: true, enumerable: false, configurable: true });
+
+            /**
+             * Creates new PD service using the specified rpc implementation.
+             * @function create
+             * @memberof atoll.pd.PD
+             * @static
+             * @param {$protobuf.RPCImpl} rpcImpl RPC implementation
+             * @param {boolean} [requestDelimited=false] Whether requests are length-delimited
+             * @param {boolean} [responseDelimited=false] Whether responses are length-delimited
+             * @returns {PD} RPC service. Useful where requests and/or responses are streamed.
+             */
+            PD.create = function(rpcImpl, requestDelimited, responseDelimited) {
+                return new this(rpcImpl, requestDelimited, responseDelimited);
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getMembers}.
+             * @memberof atoll.pd.PD
+             * @typedef GetMembersCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.GetMembersResponse} [response] GetMembersResponse
+             */
+
+            /**
+             * Calls GetMembers.
+             * @memberof atoll.pd.PD
+             * @typedef GetMembers
+             * @type {{
+             *   (request: atoll.pd.IGetMembersRequest, callback: atoll.pd.PD.GetMembersCallback): void;
+             *   (request: atoll.pd.IGetMembersRequest): Promise<atoll.pd.GetMembersResponse>;
+             *   readonly name: "GetMembers";
+             *   readonly path: "/atoll.pd.PD/GetMembers";
+             *   readonly requestType: "GetMembersRequest";
+             *   readonly responseType: "GetMembersResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls GetMembers.
+             * @name atoll.pd.PD#getMembers
+             * @type {atoll.pd.PD.GetMembers}
+             */
+            $Object.defineProperties(PD.prototype.getMembers = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.getMembers, $root.atoll.pd.GetMembersRequest, $root.atoll.pd.GetMembersResponse, request, callback);
+            }, {
+                name: { value: "GetMembers" },
+                path: { value: "/atoll.pd.PD/GetMembers" },
+                requestType: { value: "GetMembersRequest" },
+                responseType: { value: "GetMembersResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#bootstrap}.
+             * @memberof atoll.pd.PD
+             * @typedef BootstrapCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.BootstrapResponse} [response] BootstrapResponse
+             */
+
+            /**
+             * Calls Bootstrap.
+             * @memberof atoll.pd.PD
+             * @typedef Bootstrap
+             * @type {{
+             *   (request: atoll.pd.IBootstrapRequest, callback: atoll.pd.PD.BootstrapCallback): void;
+             *   (request: atoll.pd.IBootstrapRequest): Promise<atoll.pd.BootstrapResponse>;
+             *   readonly name: "Bootstrap";
+             *   readonly path: "/atoll.pd.PD/Bootstrap";
+             *   readonly requestType: "BootstrapRequest";
+             *   readonly responseType: "BootstrapResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls Bootstrap.
+             * @name atoll.pd.PD#bootstrap
+             * @type {atoll.pd.PD.Bootstrap}
+             */
+            $Object.defineProperties(PD.prototype.bootstrap = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.bootstrap, $root.atoll.pd.BootstrapRequest, $root.atoll.pd.BootstrapResponse, request, callback);
+            }, {
+                name: { value: "Bootstrap" },
+                path: { value: "/atoll.pd.PD/Bootstrap" },
+                requestType: { value: "BootstrapRequest" },
+                responseType: { value: "BootstrapResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#isBootstrapped}.
+             * @memberof atoll.pd.PD
+             * @typedef IsBootstrappedCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.IsBootstrappedResponse} [response] IsBootstrappedResponse
+             */
+
+            /**
+             * Calls IsBootstrapped.
+             * @memberof atoll.pd.PD
+             * @typedef IsBootstrapped
+             * @type {{
+             *   (request: atoll.pd.IIsBootstrappedRequest, callback: atoll.pd.PD.IsBootstrappedCallback): void;
+             *   (request: atoll.pd.IIsBootstrappedRequest): Promise<atoll.pd.IsBootstrappedResponse>;
+             *   readonly name: "IsBootstrapped";
+             *   readonly path: "/atoll.pd.PD/IsBootstrapped";
+             *   readonly requestType: "IsBootstrappedRequest";
+             *   readonly responseType: "IsBootstrappedResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls IsBootstrapped.
+             * @name atoll.pd.PD#isBootstrapped
+             * @type {atoll.pd.PD.IsBootstrapped}
+             */
+            $Object.defineProperties(PD.prototype.isBootstrapped = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.isBootstrapped, $root.atoll.pd.IsBootstrappedRequest, $root.atoll.pd.IsBootstrappedResponse, request, callback);
+            }, {
+                name: { value: "IsBootstrapped" },
+                path: { value: "/atoll.pd.PD/IsBootstrapped" },
+                requestType: { value: "IsBootstrappedRequest" },
+                responseType: { value: "IsBootstrappedResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#allocId}.
+             * @memberof atoll.pd.PD
+             * @typedef AllocIdCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.AllocIdResponse} [response] AllocIdResponse
+             */
+
+            /**
+             * Calls AllocId.
+             * @memberof atoll.pd.PD
+             * @typedef AllocId
+             * @type {{
+             *   (request: atoll.pd.IAllocIdRequest, callback: atoll.pd.PD.AllocIdCallback): void;
+             *   (request: atoll.pd.IAllocIdRequest): Promise<atoll.pd.AllocIdResponse>;
+             *   readonly name: "AllocId";
+             *   readonly path: "/atoll.pd.PD/AllocId";
+             *   readonly requestType: "AllocIdRequest";
+             *   readonly responseType: "AllocIdResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls AllocId.
+             * @name atoll.pd.PD#allocId
+             * @type {atoll.pd.PD.AllocId}
+             */
+            $Object.defineProperties(PD.prototype.allocId = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.allocId, $root.atoll.pd.AllocIdRequest, $root.atoll.pd.AllocIdResponse, request, callback);
+            }, {
+                name: { value: "AllocId" },
+                path: { value: "/atoll.pd.PD/AllocId" },
+                requestType: { value: "AllocIdRequest" },
+                responseType: { value: "AllocIdResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#putStore}.
+             * @memberof atoll.pd.PD
+             * @typedef PutStoreCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.PutStoreResponse} [response] PutStoreResponse
+             */
+
+            /**
+             * Calls PutStore.
+             * @memberof atoll.pd.PD
+             * @typedef PutStore
+             * @type {{
+             *   (request: atoll.pd.IPutStoreRequest, callback: atoll.pd.PD.PutStoreCallback): void;
+             *   (request: atoll.pd.IPutStoreRequest): Promise<atoll.pd.PutStoreResponse>;
+             *   readonly name: "PutStore";
+             *   readonly path: "/atoll.pd.PD/PutStore";
+             *   readonly requestType: "PutStoreRequest";
+             *   readonly responseType: "PutStoreResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls PutStore.
+             * @name atoll.pd.PD#putStore
+             * @type {atoll.pd.PD.PutStore}
+             */
+            $Object.defineProperties(PD.prototype.putStore = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.putStore, $root.atoll.pd.PutStoreRequest, $root.atoll.pd.PutStoreResponse, request, callback);
+            }, {
+                name: { value: "PutStore" },
+                path: { value: "/atoll.pd.PD/PutStore" },
+                requestType: { value: "PutStoreRequest" },
+                responseType: { value: "PutStoreResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getStore}.
+             * @memberof atoll.pd.PD
+             * @typedef GetStoreCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.GetStoreResponse} [response] GetStoreResponse
+             */
+
+            /**
+             * Calls GetStore.
+             * @memberof atoll.pd.PD
+             * @typedef GetStore
+             * @type {{
+             *   (request: atoll.pd.IGetStoreRequest, callback: atoll.pd.PD.GetStoreCallback): void;
+             *   (request: atoll.pd.IGetStoreRequest): Promise<atoll.pd.GetStoreResponse>;
+             *   readonly name: "GetStore";
+             *   readonly path: "/atoll.pd.PD/GetStore";
+             *   readonly requestType: "GetStoreRequest";
+             *   readonly responseType: "GetStoreResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls GetStore.
+             * @name atoll.pd.PD#getStore
+             * @type {atoll.pd.PD.GetStore}
+             */
+            $Object.defineProperties(PD.prototype.getStore = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.getStore, $root.atoll.pd.GetStoreRequest, $root.atoll.pd.GetStoreResponse, request, callback);
+            }, {
+                name: { value: "GetStore" },
+                path: { value: "/atoll.pd.PD/GetStore" },
+                requestType: { value: "GetStoreRequest" },
+                responseType: { value: "GetStoreResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getAllStores}.
+             * @memberof atoll.pd.PD
+             * @typedef GetAllStoresCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.GetAllStoresResponse} [response] GetAllStoresResponse
+             */
+
+            /**
+             * Calls GetAllStores.
+             * @memberof atoll.pd.PD
+             * @typedef GetAllStores
+             * @type {{
+             *   (request: atoll.pd.IGetAllStoresRequest, callback: atoll.pd.PD.GetAllStoresCallback): void;
+             *   (request: atoll.pd.IGetAllStoresRequest): Promise<atoll.pd.GetAllStoresResponse>;
+             *   readonly name: "GetAllStores";
+             *   readonly path: "/atoll.pd.PD/GetAllStores";
+             *   readonly requestType: "GetAllStoresRequest";
+             *   readonly responseType: "GetAllStoresResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls GetAllStores.
+             * @name atoll.pd.PD#getAllStores
+             * @type {atoll.pd.PD.GetAllStores}
+             */
+            $Object.defineProperties(PD.prototype.getAllStores = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.getAllStores, $root.atoll.pd.GetAllStoresRequest, $root.atoll.pd.GetAllStoresResponse, request, callback);
+            }, {
+                name: { value: "GetAllStores" },
+                path: { value: "/atoll.pd.PD/GetAllStores" },
+                requestType: { value: "GetAllStoresRequest" },
+                responseType: { value: "GetAllStoresResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#storeHeartbeat}.
+             * @memberof atoll.pd.PD
+             * @typedef StoreHeartbeatCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.StoreHeartbeatResponse} [response] StoreHeartbeatResponse
+             */
+
+            /**
+             * Calls StoreHeartbeat.
+             * @memberof atoll.pd.PD
+             * @typedef StoreHeartbeat
+             * @type {{
+             *   (request: atoll.pd.IStoreHeartbeatRequest, callback: atoll.pd.PD.StoreHeartbeatCallback): void;
+             *   (request: atoll.pd.IStoreHeartbeatRequest): Promise<atoll.pd.StoreHeartbeatResponse>;
+             *   readonly name: "StoreHeartbeat";
+             *   readonly path: "/atoll.pd.PD/StoreHeartbeat";
+             *   readonly requestType: "StoreHeartbeatRequest";
+             *   readonly responseType: "StoreHeartbeatResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls StoreHeartbeat.
+             * @name atoll.pd.PD#storeHeartbeat
+             * @type {atoll.pd.PD.StoreHeartbeat}
+             */
+            $Object.defineProperties(PD.prototype.storeHeartbeat = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.storeHeartbeat, $root.atoll.pd.StoreHeartbeatRequest, $root.atoll.pd.StoreHeartbeatResponse, request, callback);
+            }, {
+                name: { value: "StoreHeartbeat" },
+                path: { value: "/atoll.pd.PD/StoreHeartbeat" },
+                requestType: { value: "StoreHeartbeatRequest" },
+                responseType: { value: "StoreHeartbeatResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#regionHeartbeat}.
+             * @memberof atoll.pd.PD
+             * @typedef RegionHeartbeatCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.RegionHeartbeatResponse} [response] RegionHeartbeatResponse
+             */
+
+            /**
+             * Calls RegionHeartbeat.
+             * @memberof atoll.pd.PD
+             * @typedef RegionHeartbeat
+             * @type {{
+             *   (request: atoll.pd.IRegionHeartbeatRequest, callback: atoll.pd.PD.RegionHeartbeatCallback): void;
+             *   (request: atoll.pd.IRegionHeartbeatRequest): Promise<atoll.pd.RegionHeartbeatResponse>;
+             *   readonly name: "RegionHeartbeat";
+             *   readonly path: "/atoll.pd.PD/RegionHeartbeat";
+             *   readonly requestType: "RegionHeartbeatRequest";
+             *   readonly responseType: "RegionHeartbeatResponse";
+             *   readonly requestStream: true;
+             *   readonly responseStream: true;
+             * }}
+             */
+
+            /**
+             * Calls RegionHeartbeat.
+             * @name atoll.pd.PD#regionHeartbeat
+             * @type {atoll.pd.PD.RegionHeartbeat}
+             */
+            $Object.defineProperties(PD.prototype.regionHeartbeat = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.regionHeartbeat, $root.atoll.pd.RegionHeartbeatRequest, $root.atoll.pd.RegionHeartbeatResponse, request, callback);
+            }, {
+                name: { value: "RegionHeartbeat" },
+                path: { value: "/atoll.pd.PD/RegionHeartbeat" },
+                requestType: { value: "RegionHeartbeatRequest" },
+                responseType: { value: "RegionHeartbeatResponse" },
+                requestStream: { value: true },
+                responseStream: { value: true }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#askSplit}.
+             * @memberof atoll.pd.PD
+             * @typedef AskSplitCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.AskSplitResponse} [response] AskSplitResponse
+             */
+
+            /**
+             * Calls AskSplit.
+             * @memberof atoll.pd.PD
+             * @typedef AskSplit
+             * @type {{
+             *   (request: atoll.pd.IAskSplitRequest, callback: atoll.pd.PD.AskSplitCallback): void;
+             *   (request: atoll.pd.IAskSplitRequest): Promise<atoll.pd.AskSplitResponse>;
+             *   readonly name: "AskSplit";
+             *   readonly path: "/atoll.pd.PD/AskSplit";
+             *   readonly requestType: "AskSplitRequest";
+             *   readonly responseType: "AskSplitResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls AskSplit.
+             * @name atoll.pd.PD#askSplit
+             * @type {atoll.pd.PD.AskSplit}
+             */
+            $Object.defineProperties(PD.prototype.askSplit = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.askSplit, $root.atoll.pd.AskSplitRequest, $root.atoll.pd.AskSplitResponse, request, callback);
+            }, {
+                name: { value: "AskSplit" },
+                path: { value: "/atoll.pd.PD/AskSplit" },
+                requestType: { value: "AskSplitRequest" },
+                responseType: { value: "AskSplitResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getRegion}.
+             * @memberof atoll.pd.PD
+             * @typedef GetRegionCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.GetRegionResponse} [response] GetRegionResponse
+             */
+
+            /**
+             * Calls GetRegion.
+             * @memberof atoll.pd.PD
+             * @typedef GetRegion
+             * @type {{
+             *   (request: atoll.pd.IGetRegionRequest, callback: atoll.pd.PD.GetRegionCallback): void;
+             *   (request: atoll.pd.IGetRegionRequest): Promise<atoll.pd.GetRegionResponse>;
+             *   readonly name: "GetRegion";
+             *   readonly path: "/atoll.pd.PD/GetRegion";
+             *   readonly requestType: "GetRegionRequest";
+             *   readonly responseType: "GetRegionResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls GetRegion.
+             * @name atoll.pd.PD#getRegion
+             * @type {atoll.pd.PD.GetRegion}
+             */
+            $Object.defineProperties(PD.prototype.getRegion = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.getRegion, $root.atoll.pd.GetRegionRequest, $root.atoll.pd.GetRegionResponse, request, callback);
+            }, {
+                name: { value: "GetRegion" },
+                path: { value: "/atoll.pd.PD/GetRegion" },
+                requestType: { value: "GetRegionRequest" },
+                responseType: { value: "GetRegionResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getPrevRegion}.
+             * @memberof atoll.pd.PD
+             * @typedef GetPrevRegionCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.GetRegionResponse} [response] GetRegionResponse
+             */
+
+            /**
+             * Calls GetPrevRegion.
+             * @memberof atoll.pd.PD
+             * @typedef GetPrevRegion
+             * @type {{
+             *   (request: atoll.pd.IGetRegionRequest, callback: atoll.pd.PD.GetPrevRegionCallback): void;
+             *   (request: atoll.pd.IGetRegionRequest): Promise<atoll.pd.GetRegionResponse>;
+             *   readonly name: "GetPrevRegion";
+             *   readonly path: "/atoll.pd.PD/GetPrevRegion";
+             *   readonly requestType: "GetRegionRequest";
+             *   readonly responseType: "GetRegionResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls GetPrevRegion.
+             * @name atoll.pd.PD#getPrevRegion
+             * @type {atoll.pd.PD.GetPrevRegion}
+             */
+            $Object.defineProperties(PD.prototype.getPrevRegion = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.getPrevRegion, $root.atoll.pd.GetRegionRequest, $root.atoll.pd.GetRegionResponse, request, callback);
+            }, {
+                name: { value: "GetPrevRegion" },
+                path: { value: "/atoll.pd.PD/GetPrevRegion" },
+                requestType: { value: "GetRegionRequest" },
+                responseType: { value: "GetRegionResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getRegionById}.
+             * @memberof atoll.pd.PD
+             * @typedef GetRegionByIdCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.GetRegionResponse} [response] GetRegionResponse
+             */
+
+            /**
+             * Calls GetRegionById.
+             * @memberof atoll.pd.PD
+             * @typedef GetRegionById
+             * @type {{
+             *   (request: atoll.pd.IGetRegionByIdRequest, callback: atoll.pd.PD.GetRegionByIdCallback): void;
+             *   (request: atoll.pd.IGetRegionByIdRequest): Promise<atoll.pd.GetRegionResponse>;
+             *   readonly name: "GetRegionById";
+             *   readonly path: "/atoll.pd.PD/GetRegionById";
+             *   readonly requestType: "GetRegionByIdRequest";
+             *   readonly responseType: "GetRegionResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls GetRegionById.
+             * @name atoll.pd.PD#getRegionById
+             * @type {atoll.pd.PD.GetRegionById}
+             */
+            $Object.defineProperties(PD.prototype.getRegionById = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.getRegionById, $root.atoll.pd.GetRegionByIdRequest, $root.atoll.pd.GetRegionResponse, request, callback);
+            }, {
+                name: { value: "GetRegionById" },
+                path: { value: "/atoll.pd.PD/GetRegionById" },
+                requestType: { value: "GetRegionByIdRequest" },
+                responseType: { value: "GetRegionResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#scanRegions}.
+             * @memberof atoll.pd.PD
+             * @typedef ScanRegionsCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.ScanRegionsResponse} [response] ScanRegionsResponse
+             */
+
+            /**
+             * Calls ScanRegions.
+             * @memberof atoll.pd.PD
+             * @typedef ScanRegions
+             * @type {{
+             *   (request: atoll.pd.IScanRegionsRequest, callback: atoll.pd.PD.ScanRegionsCallback): void;
+             *   (request: atoll.pd.IScanRegionsRequest): Promise<atoll.pd.ScanRegionsResponse>;
+             *   readonly name: "ScanRegions";
+             *   readonly path: "/atoll.pd.PD/ScanRegions";
+             *   readonly requestType: "ScanRegionsRequest";
+             *   readonly responseType: "ScanRegionsResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls ScanRegions.
+             * @name atoll.pd.PD#scanRegions
+             * @type {atoll.pd.PD.ScanRegions}
+             */
+            $Object.defineProperties(PD.prototype.scanRegions = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.scanRegions, $root.atoll.pd.ScanRegionsRequest, $root.atoll.pd.ScanRegionsResponse, request, callback);
+            }, {
+                name: { value: "ScanRegions" },
+                path: { value: "/atoll.pd.PD/ScanRegions" },
+                requestType: { value: "ScanRegionsRequest" },
+                responseType: { value: "ScanRegionsResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#tso}.
+             * @memberof atoll.pd.PD
+             * @typedef TsoCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.TsoResponse} [response] TsoResponse
+             */
+
+            /**
+             * Calls Tso.
+             * @memberof atoll.pd.PD
+             * @typedef Tso
+             * @type {{
+             *   (request: atoll.pd.ITsoRequest, callback: atoll.pd.PD.TsoCallback): void;
+             *   (request: atoll.pd.ITsoRequest): Promise<atoll.pd.TsoResponse>;
+             *   readonly name: "Tso";
+             *   readonly path: "/atoll.pd.PD/Tso";
+             *   readonly requestType: "TsoRequest";
+             *   readonly responseType: "TsoResponse";
+             *   readonly requestStream: true;
+             *   readonly responseStream: true;
+             * }}
+             */
+
+            /**
+             * Calls Tso.
+             * @name atoll.pd.PD#tso
+             * @type {atoll.pd.PD.Tso}
+             */
+            $Object.defineProperties(PD.prototype.tso = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.tso, $root.atoll.pd.TsoRequest, $root.atoll.pd.TsoResponse, request, callback);
+            }, {
+                name: { value: "Tso" },
+                path: { value: "/atoll.pd.PD/Tso" },
+                requestType: { value: "TsoRequest" },
+                responseType: { value: "TsoResponse" },
+                requestStream: { value: true },
+                responseStream: { value: true }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#getGcSafePoint}.
+             * @memberof atoll.pd.PD
+             * @typedef GetGcSafePointCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.GetGcSafePointResponse} [response] GetGcSafePointResponse
+             */
+
+            /**
+             * Calls GetGcSafePoint.
+             * @memberof atoll.pd.PD
+             * @typedef GetGcSafePoint
+             * @type {{
+             *   (request: atoll.pd.IGetGcSafePointRequest, callback: atoll.pd.PD.GetGcSafePointCallback): void;
+             *   (request: atoll.pd.IGetGcSafePointRequest): Promise<atoll.pd.GetGcSafePointResponse>;
+             *   readonly name: "GetGcSafePoint";
+             *   readonly path: "/atoll.pd.PD/GetGcSafePoint";
+             *   readonly requestType: "GetGcSafePointRequest";
+             *   readonly responseType: "GetGcSafePointResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls GetGcSafePoint.
+             * @name atoll.pd.PD#getGcSafePoint
+             * @type {atoll.pd.PD.GetGcSafePoint}
+             */
+            $Object.defineProperties(PD.prototype.getGcSafePoint = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.getGcSafePoint, $root.atoll.pd.GetGcSafePointRequest, $root.atoll.pd.GetGcSafePointResponse, request, callback);
+            }, {
+                name: { value: "GetGcSafePoint" },
+                path: { value: "/atoll.pd.PD/GetGcSafePoint" },
+                requestType: { value: "GetGcSafePointRequest" },
+                responseType: { value: "GetGcSafePointResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#updateGcSafePoint}.
+             * @memberof atoll.pd.PD
+             * @typedef UpdateGcSafePointCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.UpdateGcSafePointResponse} [response] UpdateGcSafePointResponse
+             */
+
+            /**
+             * Calls UpdateGcSafePoint.
+             * @memberof atoll.pd.PD
+             * @typedef UpdateGcSafePoint
+             * @type {{
+             *   (request: atoll.pd.IUpdateGcSafePointRequest, callback: atoll.pd.PD.UpdateGcSafePointCallback): void;
+             *   (request: atoll.pd.IUpdateGcSafePointRequest): Promise<atoll.pd.UpdateGcSafePointResponse>;
+             *   readonly name: "UpdateGcSafePoint";
+             *   readonly path: "/atoll.pd.PD/UpdateGcSafePoint";
+             *   readonly requestType: "UpdateGcSafePointRequest";
+             *   readonly responseType: "UpdateGcSafePointResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls UpdateGcSafePoint.
+             * @name atoll.pd.PD#updateGcSafePoint
+             * @type {atoll.pd.PD.UpdateGcSafePoint}
+             */
+            $Object.defineProperties(PD.prototype.updateGcSafePoint = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.updateGcSafePoint, $root.atoll.pd.UpdateGcSafePointRequest, $root.atoll.pd.UpdateGcSafePointResponse, request, callback);
+            }, {
+                name: { value: "UpdateGcSafePoint" },
+                path: { value: "/atoll.pd.PD/UpdateGcSafePoint" },
+                requestType: { value: "UpdateGcSafePointRequest" },
+                responseType: { value: "UpdateGcSafePointResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            return PD;
+        })();
+
+        return pd;
+    })();
+
     atoll.raft = (function() {
 
         /**
