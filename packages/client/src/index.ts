@@ -12,6 +12,7 @@
 export { type Bytes, toBytes } from './bytes.js';
 export { AtollClient, type ClientPorts, createClient, DEFAULT_TIMEOUT_MS } from './client.js';
 export { AtollError, ClientErrorCode, isAtollError } from './errors.js';
+export { GrpcKvSender } from './grpc-kv-sender.js';
 export * as keys from './keys.js';
 export {
   type ClientEnv,
@@ -27,3 +28,4 @@ export {
 export type { CallOptions, CasResult, KeyValue, ScanOptions } from './raw-client.js';
 export { RegionCache } from './region-cache.js';
 export { regionFromProto } from './region-call.js';
+export { staticLocator } from './static-locator.js';
