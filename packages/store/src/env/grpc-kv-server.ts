@@ -60,17 +60,15 @@ export function createKvService(handler: KvHandler) {
       call.on('data', (batch: atoll.kv.KvRequestBatch) => {
         for (const req of batch.requests) {
           inflight++;
-          handler
-            .handle(req)
-            .then(done, (e: unknown) =>
-              done({
-                id: req.id,
-                error: {
-                  code: 'STORE_ERR_INTERNAL',
-                  message: e instanceof Error ? e.message : String(e),
-                },
-              }),
-            );
+          handler.handle(req).then(done, (e: unknown) =>
+            done({
+              id: req.id,
+              error: {
+                code: 'STORE_ERR_INTERNAL',
+                message: e instanceof Error ? e.message : String(e),
+              },
+            }),
+          );
         }
         if (inflight >= STREAM_INFLIGHT_MAX && !paused) {
           paused = true;
