@@ -3,6 +3,7 @@
  * transport and environment; env/ holds the production adapters.
  */
 
+export { AdminService } from './admin-service.js';
 export { SPLIT_INIT_INDEX } from './apply.js';
 export { EngineStoreStorage } from './engine-storage.js';
 export { type DataDirLock, lockDataDir } from './env/data-dir-lock.js';
