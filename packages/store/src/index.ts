@@ -10,6 +10,7 @@ export { type DataDirLock, lockDataDir } from './env/data-dir-lock.js';
 export type { KvHandler, KvRequest, KvResponse } from './env/kv-handler.js';
 export { nodeEnv } from './env/node-env.js';
 export { type StatusServer, startStatusServer, storeStatus } from './env/status-server.js';
+export { loadTls, type TlsCredentials, type TlsFiles } from './env/tls.js';
 export type { RaftEnvelope, RaftTransport, TransportHandlers } from './env/transport.js';
 export { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 export { KvService } from './kv-service.js';

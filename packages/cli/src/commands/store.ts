@@ -1,7 +1,7 @@
 /** `atoll store`: runs one store server until SIGINT/SIGTERM (then stops gracefully). */
 
 import { resolve } from 'node:path';
-import { parseStaticCluster } from '@atoll/store';
+import { loadTls, parseStaticCluster } from '@atoll/store';
 import { startStoreServer } from '@atoll/store/server';
 import { type Command, Option } from 'commander';
 import { type LogLevel, makeLogger } from '../logging.js';
@@ -16,6 +16,9 @@ interface StoreFlags {
   tickMs?: number;
   logLevel: LogLevel;
   config?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export function registerStore(program: Command): void {
@@ -46,6 +49,12 @@ export function registerStore(program: Command): void {
         .choices(['debug', 'info', 'warn', 'error', 'silent'])
         .default('info'),
     )
+    .option(
+      '--tls-ca <file>',
+      'CA certificate (PEM); with --tls-cert and --tls-key enables mutual TLS',
+    )
+    .option('--tls-cert <file>', "this store's certificate (PEM)")
+    .option('--tls-key <file>', "this store's private key (PEM)")
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .action(async (raw: StoreFlags, cmd: Command) => {
       const flags = withConfigFile(raw, (name) => cmd.getOptionValueSource(name) === 'cli');
@@ -54,6 +63,13 @@ export function registerStore(program: Command): void {
       if (!me) throw new Error(`store ${flags.storeId} is not in ${flags.cluster}`);
       const addresses = new Map(cluster.stores.map((s) => [s.id, s.address]));
       const logger = makeLogger(flags.logLevel, { component: 'store' });
+      const tlsGiven = [flags.tlsCa, flags.tlsCert, flags.tlsKey].filter(Boolean).length;
+      if (tlsGiven > 0 && tlsGiven < 3)
+        throw new Error('TLS needs all of --tls-ca, --tls-cert and --tls-key');
+      const tls =
+        tlsGiven === 3
+          ? loadTls({ caFile: flags.tlsCa!, certFile: flags.tlsCert!, keyFile: flags.tlsKey! })
+          : undefined;
       const dataDir = resolve(flags.dataDir ?? `atoll-data/store-${flags.storeId}`);
       const running = await startStoreServer({
         storeId: flags.storeId,
@@ -67,6 +83,7 @@ export function registerStore(program: Command): void {
           return a;
         },
         bootstrapRegions: cluster.regions,
+        ...(tls ? { serverCredentials: tls.server, channelCredentials: tls.channel } : {}),
         ...(flags.tickMs ? { config: { tickMs: flags.tickMs } } : {}),
         logger,
         onFatal: (e) => {
