@@ -16,8 +16,8 @@ import {
   staticLocator,
 } from '@atoll/client';
 import { evenRegions } from '@atoll/store';
+import { AtollProcess, freePort, killAll } from '@atoll/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AtollProcess, freePort, killAll } from './helpers/processes.js';
 import { waitFor } from './helpers/wait.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

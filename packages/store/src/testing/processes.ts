@@ -4,12 +4,22 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository root (this file is packages/store/{src,dist}/testing/processes.*). */
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+/** The built `atoll` command (tests and benches run after the build). */
 export const cliPath = join(repoRoot, 'packages', 'cli', 'dist', 'main.js');
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 /** A port nobody listens on right now (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -30,6 +40,10 @@ export class AtollProcess {
   constructor(
     readonly name: string,
     private readonly args: string[],
+    /** Extra flags for node itself, e.g. --cpu-prof (ATOLL_NODE_ARGS adds more). */
+    private readonly nodeArgs: string[] = (process.env.ATOLL_NODE_ARGS ?? '')
+      .split(' ')
+      .filter(Boolean),
   ) {}
 
   /** Starts the process and resolves once a log line has msg === readyMessage. */
@@ -84,6 +98,10 @@ export class AtollProcess {
         );
       });
     });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get running(): boolean {
