@@ -127,17 +127,17 @@ export class PlacementDriver {
   }
 
   /** Bootstraps the cluster: once (PD_ERR_ALREADY_BOOTSTRAPPED afterwards). */
-  bootstrap(store: StoreMeta, region: RegionMeta): Promise<void> {
+  async bootstrap(store: StoreMeta, region: RegionMeta): Promise<void> {
     return this.requireTerm().meta.bootstrap(store, region);
   }
 
   /** Registers a store or updates its address. */
-  putStore(store: StoreMeta): Promise<void> {
+  async putStore(store: StoreMeta): Promise<void> {
     return this.requireTerm().meta.putStore(store);
   }
 
   /** Starts decommissioning a store: its replicas move away, then it becomes a tombstone. */
-  removeStore(storeId: number): Promise<void> {
+  async removeStore(storeId: number): Promise<void> {
     return this.requireTerm().meta.setStoreState(storeId, 'offline');
   }
 
@@ -215,12 +215,12 @@ export class PlacementDriver {
   // ---- ids, timestamps, GC ----
 
   /** `count` ids never handed out before (across failovers). */
-  allocId(count = 1): Promise<IdRange> {
+  async allocId(count = 1): Promise<IdRange> {
     return this.requireTerm().ids.alloc(count);
   }
 
   /** `count` contiguous timestamps above every one handed out before. */
-  tso(count = 1): Promise<TsoBatch> {
+  async tso(count = 1): Promise<TsoBatch> {
     return this.requireTerm().tso.next(count);
   }
 
@@ -234,7 +234,7 @@ export class PlacementDriver {
   }
 
   /** Moves the GC safe point forward (never back); returns the one in force. */
-  updateGcSafePoint(safePoint: bigint): Promise<bigint> {
+  async updateGcSafePoint(safePoint: bigint): Promise<bigint> {
     return this.requireTerm().gcSafePoint.update(safePoint);
   }
 

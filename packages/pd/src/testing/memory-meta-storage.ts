@@ -11,6 +11,7 @@ import type { MetaEntry, MetaStorage } from '../storage/meta-storage.js';
 export class MemoryMetaStorage implements MetaStorage {
   private readonly data = new Map<string, MetaEntry>();
   private failure: Error | undefined;
+  private failAfter = 0;
   private held: (() => void)[] | undefined;
   /** Writes applied so far (puts and deletes). */
   writes = 0;
@@ -42,9 +43,15 @@ export class MemoryMetaStorage implements MetaStorage {
       .map((e) => ({ key: e.key.slice(), value: e.value.slice() }));
   }
 
-  /** Every write from now on rejects with `error` (until `failWrites(undefined)`). */
-  failWrites(error: Error | undefined = new Error('injected storage failure')): void {
+  /** Every write from now on rejects with `error` (until healWrites()), after `afterWrites` more succeed. */
+  failWrites(afterWrites = 0, error = new Error('injected storage failure')): void {
     this.failure = error;
+    this.failAfter = afterWrites;
+  }
+
+  /** Writes succeed again. */
+  healWrites(): void {
+    this.failure = undefined;
   }
 
   /** Writes from now on wait until release() (reads are unaffected). */
@@ -71,6 +78,8 @@ export class MemoryMetaStorage implements MetaStorage {
 
   private async gate(): Promise<void> {
     if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
-    if (this.failure) throw this.failure;
+    if (!this.failure) return;
+    if (this.failAfter > 0) this.failAfter--;
+    else throw this.failure;
   }
 }
