@@ -15,8 +15,6 @@ import {
 } from '../src/index.js';
 import { ManualClock, MemoryMetaStorage } from '../src/testing/index.js';
 
-const WINDOW_KEY = new TextEncoder().encode('/pd/tso-window-end');
-
 /** Storage that records, synchronously, the window end that is durable. */
 class WatchedStorage extends MemoryMetaStorage {
   durableWindowEnd = 0;
