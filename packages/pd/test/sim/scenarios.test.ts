@@ -59,6 +59,22 @@ describe('PD simulation', () => {
     });
   });
 
+  it('(a) with 5 replicas and a shorter maxStoreDownTimeMs, rebuilds after two stores die', async () => {
+    await forSeeds(simSeeds([17, 18]), async (seed) => {
+      const config = { maxReplicas: 5, maxStoreDownTimeMs: 30_000, storeDisconnectMs: 15_000 };
+      const sim = await ClusterSim.create({ seed, stores: 8, regions: 30, replicas: 5, config });
+      await sim.runFor(30_000);
+      const [a, b] = sim.rng.sample([...sim.stores.keys()], 2) as [number, number];
+      sim.killStore(a);
+      sim.killStore(b);
+      const took = await sim.runUntil(
+        () => allHealthy(sim) && ![...sim.regions.values()].some((r) => holds(r, a) || holds(r, b)),
+        config.maxStoreDownTimeMs + 4 * MINUTE,
+      );
+      expect(took, sim.describe()).toBeDefined();
+    });
+  });
+
   it('(a) finishes the repair across a PD failover in the middle of it', async () => {
     await forSeeds(simSeeds([4, 5]), async (seed) => {
       const sim = await ClusterSim.create({ seed, stores: 4, regions: 30 });
