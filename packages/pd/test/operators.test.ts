@@ -167,6 +167,15 @@ describe('replica repair', () => {
     expect((await h.schedule()).map(short)).toEqual([expect.stringMatching(/^add-learner \d+@4$/)]);
   });
 
+  it('leaves alone a region that lost its quorum (no membership change could commit)', async () => {
+    const h = await Harness.create(5, NO_BALANCE);
+    await h.beat(r1());
+    h.alive.delete(2);
+    h.alive.delete(3);
+    h.advance(DOWN + 10_000);
+    expect(await h.schedule()).toEqual([]);
+  });
+
   it('removes a lost learner', async () => {
     const h = await Harness.create(4);
     await h.beat(r1(6, [[104, 4, true]]));

@@ -26,7 +26,7 @@ export class BalanceLeader {
     const count = (id: number) => expectedLeaderCount(ctx, id);
     while (ctx.controller.hasRoom(NAME)) {
       const tol = leaderTolerance(ctx.view.config, stores.map(count));
-      const moved = tryPairs(stores, count, tol, (source, target) =>
+      const moved = tryPairs(ctx, stores, count, tol, (source, target) =>
         this.transfer(ctx, source, target),
       );
       if (!moved) return;

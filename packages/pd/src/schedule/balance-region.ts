@@ -28,7 +28,7 @@ export class BalanceRegion {
     const count = (id: number) => expectedRegionCount(ctx, id);
     while (ctx.controller.hasRoom(NAME)) {
       const tol = regionTolerance(ctx.view.config, stores.map(count));
-      const moved = tryPairs(stores, count, tol, (source, target) =>
+      const moved = tryPairs(ctx, stores, count, tol, (source, target) =>
         this.move(ctx, source, target),
       );
       if (!moved) return;

@@ -6,12 +6,15 @@
 import type { PdConfig } from '../config.js';
 import type { ScheduleContext } from './schedule-context.js';
 
-/** Stores that take part in balancing, by id. */
+/**
+ * Stores that take part in balancing, by id: up and reported this term. A busy store may
+ * give regions and leaders away but receives none (tryPairs skips it as a target).
+ */
 export function balanceStores(ctx: ScheduleContext): number[] {
   return ctx.view.meta
     .allStores()
-    .map((s) => s.meta.id)
-    .filter((id) => ctx.view.canReceive(id));
+    .filter((s) => ctx.view.storeHealth(s.meta.id) === 'up' && s.stats !== undefined)
+    .map((s) => s.meta.id);
 }
 
 /**
@@ -31,6 +34,7 @@ export function tolerance(counts: readonly number[], percent: number, floor: num
  * Returns whether a move was made.
  */
 export function tryPairs(
+  ctx: ScheduleContext,
   stores: readonly number[],
   count: (storeId: number) => number,
   tol: number,
@@ -41,6 +45,7 @@ export function tryPairs(
   for (const source of bySize) {
     for (const target of ascending) {
       if (count(source) - count(target) <= tol) break;
+      if (!ctx.view.canReceive(target)) continue;
       if (tryMove(source, target)) return true;
     }
   }

@@ -79,6 +79,11 @@ export function decideRepair(ctx: ScheduleContext, region: RegionInfo): Repair |
   // voter: only a lost peer justifies stepping in.
   const othersRunning = ctx.controller.get(region.meta.id) !== undefined;
 
+  // With most voters lost the region has no quorum: no membership change can commit, so
+  // there is nothing to schedule (recovering it needs an operator's unsafe recovery).
+  const deadVoters = voters.filter((p) => view.isPeerDead(region, p)).length;
+  if (deadVoters * 2 >= voters.length) return undefined;
+
   const lostLearner = learners.find(lost);
   if (lostLearner) return remove(lostLearner, 'remove a lost learner');
 

@@ -21,7 +21,9 @@ export class SplitChecker {
   schedule(ctx: ScheduleContext): void {
     this.patrol.walk(ctx.view.meta, ctx.view.config.patrolRegionsPerPass, (region) => {
       if (!ctx.controller.hasRoom(NAME)) return false;
-      if (!isSchedulable(ctx, region, NAME)) return true;
+      // A split waits for any running operator (a move finishes within its timeout) rather
+      // than cut it short and leave a stray learner behind.
+      if (!isSchedulable(ctx, region, NAME) || ctx.controller.get(region.meta.id)) return true;
       const reason = splitReason(ctx, region);
       if (!reason) return true;
       const ids = ctx.ids.take(1 + region.meta.peers.length);
