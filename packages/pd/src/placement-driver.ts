@@ -64,6 +64,8 @@ export class PlacementDriver {
   private readonly logger: PdLogger;
   private term: LeaderTerm | undefined;
   private starting: Promise<void> | undefined;
+  /** Bumped by resign(): a start that began before it must not begin serving. */
+  private generation = 0;
   private lastWriter: MetaWriter | undefined;
 
   constructor(options: PlacementDriverOptions) {
@@ -94,6 +96,7 @@ export class PlacementDriver {
 
   /** Stops serving (leadership lost or handed over); resolves once no write is in flight. */
   async resign(): Promise<void> {
+    this.generation++;
     const term = this.term;
     this.term = undefined;
     if (!term) return;
@@ -270,6 +273,7 @@ export class PlacementDriver {
   // ---- internals ----
 
   private async start(): Promise<void> {
+    const generation = this.generation;
     if (this.lastWriter) {
       this.lastWriter.close();
       await this.lastWriter.drain();
@@ -292,7 +296,11 @@ export class PlacementDriver {
       writer.close();
       throw e;
     }
-    if (writer.isStopped) throw notLeader();
+    if (writer.isStopped || generation !== this.generation) {
+      term.tso.stop();
+      writer.close();
+      throw notLeader();
+    }
     this.term = term;
     this.logger.info(
       { regions: term.meta.regionCount, stores: term.meta.allStores().length },

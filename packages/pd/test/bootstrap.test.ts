@@ -180,6 +180,21 @@ describe('cluster id', () => {
 });
 
 describe('not serving', () => {
+  it('a resign during becomeLeader wins: the PD does not start serving', async () => {
+    const storage = new MemoryMetaStorage();
+    const pd = new PlacementDriver({ clusterId: 1, storage, clock: new ManualClock() });
+    storage.holdWrites();
+    const starting = pd.becomeLeader().catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    const resigned = pd.resign();
+    storage.release();
+    await resigned;
+    expect(isPdError(await starting, PdErrorCode.NotLeader)).toBe(true);
+    expect(pd.isServing).toBe(false);
+    await pd.becomeLeader();
+    expect(pd.isServing).toBe(true);
+  });
+
   it('every request fails with PD_ERR_NOT_LEADER before becomeLeader and after resign', async () => {
     const pd = new PlacementDriver({
       clusterId: 1,

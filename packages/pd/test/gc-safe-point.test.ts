@@ -11,4 +11,17 @@ describe('GC safe point', () => {
     const pd2 = await failover(pd, storage, clock);
     expect(pd2.getGcSafePoint()).toBe(big);
   });
+
+  it('never lets concurrent updates leave a smaller value in storage', async () => {
+    const { pd, storage, clock } = await startPd();
+    storage.holdWrites();
+    const a = pd.updateGcSafePoint(10n);
+    const b = pd.updateGcSafePoint(5n);
+    const c = pd.updateGcSafePoint(7n);
+    expect(pd.getGcSafePoint()).toBe(0n); // nothing durable yet
+    storage.release();
+    expect(await Promise.all([a, b, c])).toEqual([10n, 10n, 10n]);
+    const pd2 = await failover(pd, storage, clock);
+    expect(pd2.getGcSafePoint()).toBe(10n);
+  });
 });
