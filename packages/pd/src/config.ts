@@ -9,6 +9,7 @@ import { SCHEDULER_NAMES, type SchedulerName } from './schedule/scheduler-names.
 
 const MIB = 1024 * 1024;
 
+/** The PD core's settings; see PD_DEFAULTS for the values and the reasons. */
 export interface PdConfig {
   /**
    * Voters every region should have, on distinct stores. 3 survives one store failure

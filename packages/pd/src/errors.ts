@@ -7,6 +7,7 @@
 
 import type { RegionMeta } from './meta/types.js';
 
+/** Every PD error code; stable across releases (docs/errors.md). */
 export const PdErrorCode = {
   /** This PD is not serving (not the leader, or it stopped after a storage failure). */
   NotLeader: 'PD_ERR_NOT_LEADER',
@@ -36,6 +37,7 @@ export const PdErrorCode = {
   InvalidConfig: 'PD_ERR_INVALID_CONFIG',
 } as const;
 
+/** One of PdErrorCode's values. */
 export type PdErrorCode = (typeof PdErrorCode)[keyof typeof PdErrorCode];
 
 /** Typed details some errors carry. */

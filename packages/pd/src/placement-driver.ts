@@ -68,6 +68,7 @@ export class PlacementDriver {
   private generation = 0;
   private lastWriter: MetaWriter | undefined;
 
+  /** Checks the configuration (PD_ERR_INVALID_CONFIG); does not serve until becomeLeader(). */
   constructor(options: PlacementDriverOptions) {
     if (!Number.isSafeInteger(options.clusterId) || options.clusterId <= 0) {
       throw new PdError(PdErrorCode.InvalidConfig, 'the cluster id must be a positive integer');
@@ -125,6 +126,7 @@ export class PlacementDriver {
 
   // ---- bootstrap and stores ----
 
+  /** Whether the cluster has been bootstrapped. */
   isBootstrapped(): boolean {
     return this.requireTerm().meta.isBootstrapped();
   }
@@ -149,10 +151,12 @@ export class PlacementDriver {
     this.requireTerm().meta.storeHeartbeat(stats);
   }
 
+  /** The store with this id, if registered. */
   getStore(storeId: number): StoreInfo | undefined {
     return this.requireTerm().meta.getStore(storeId);
   }
 
+  /** Every registered store by id, tombstones included unless excluded. */
   getAllStores(excludeTombstones = false): StoreInfo[] {
     const stores = this.requireTerm().meta.allStores();
     return excludeTombstones ? stores.filter((s) => s.meta.state !== 'tombstone') : stores;
@@ -195,14 +199,17 @@ export class PlacementDriver {
     };
   }
 
+  /** The region containing `key` and its leader, if known. */
   getRegion(key: Uint8Array): RegionWithLeader | undefined {
     return withLeader(this.requireTerm().meta.getRegionByKey(key));
   }
 
+  /** The region just before the one containing `key` (reverse scans). */
   getPrevRegion(key: Uint8Array): RegionWithLeader | undefined {
     return withLeader(this.requireTerm().meta.getPrevRegion(key));
   }
 
+  /** The region with this id and its leader, if known. */
   getRegionById(regionId: number): RegionWithLeader | undefined {
     return withLeader(this.requireTerm().meta.getRegionById(regionId));
   }
@@ -232,6 +239,7 @@ export class PlacementDriver {
     await this.requireTerm().tso.tick();
   }
 
+  /** The durable GC safe point (a 64-bit timestamp value; 0 if never set). */
   getGcSafePoint(): bigint {
     return this.requireTerm().gcSafePoint.value;
   }

@@ -12,6 +12,7 @@ export const SCHEDULER_NAMES = [
   'balance-leader',
 ] as const;
 
+/** One of SCHEDULER_NAMES. */
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 
 /** Priority by scheduler: replica repair first, then splits, then balance. */
