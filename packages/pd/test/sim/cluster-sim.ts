@@ -63,6 +63,9 @@ export interface SimRegion {
   pending: Map<number, number>;
   queued: RegionCommand | undefined;
   lastHeartbeatMs: number;
+  /** A heartbeat from before the last epoch change, replayed now and then like a late message. */
+  staleHeartbeat: RegionHeartbeat | undefined;
+  lastReport: RegionHeartbeat | undefined;
 }
 
 interface SimStore {
@@ -102,6 +105,8 @@ export class ClusterSim {
   /** The most operators ever seen running at once, per scheduler and on any one store. */
   readonly peakByScheduler = new Map<string, number>();
   peakPerStore = 0;
+  /** Out-of-date heartbeats replayed (and refused). */
+  staleReplays = 0;
   readonly replicas: number;
   private readonly tickMs: number;
   private readonly regionHeartbeatMs: number;
@@ -333,6 +338,8 @@ export class ClusterSim {
       writtenBytes: 0,
       pending: new Map(),
       queued: undefined,
+      staleHeartbeat: undefined,
+      lastReport: undefined,
       lastHeartbeatMs: this.clock.now() - this.rng.int(0, this.regionHeartbeatMs - 1),
     };
   }
@@ -407,8 +414,32 @@ export class ClusterSim {
       r.queued = undefined;
       created = this.apply(r, c);
     }
-    await this.report(r);
-    if (created) await this.report(created);
+    // After a split the two halves report in either order (the PD must cope with both).
+    if (created && this.rng.next() < 0.5) {
+      await this.report(created);
+      await this.report(r);
+    } else {
+      await this.report(r);
+      if (created) await this.report(created);
+    }
+    if (r.staleHeartbeat && this.rng.next() < 0.05) await this.replayStale(r, r.staleHeartbeat);
+  }
+
+  /** Replays an out-of-date heartbeat: the PD must refuse it and change nothing. */
+  private async replayStale(r: SimRegion, hb: RegionHeartbeat): Promise<void> {
+    const before = this.pd.getRegionById(r.id)?.region.epoch;
+    try {
+      await this.pd.regionHeartbeat(hb);
+      this.violations.push(`region ${r.id}: a stale heartbeat was accepted`);
+    } catch (e) {
+      if (!isPdError(e, PdErrorCode.StaleEpoch)) throw e;
+    }
+    const after = this.pd.getRegionById(r.id)?.region.epoch;
+    if (before?.version !== after?.version || before?.confVer !== after?.confVer) {
+      this.violations.push(`region ${r.id}: a refused heartbeat changed the PD's view`);
+    }
+    this.staleReplays++;
+    this.event(`region ${r.id}: replayed a stale heartbeat`);
   }
 
   private async report(r: SimRegion): Promise<void> {
@@ -437,6 +468,10 @@ export class ClusterSim {
     };
     r.writtenBytes = 0;
     r.lastHeartbeatMs = now;
+    const last = r.lastReport?.region.epoch;
+    if (last && (last.version !== r.version || last.confVer !== r.confVer))
+      r.staleHeartbeat = r.lastReport;
+    r.lastReport = hb;
     try {
       const c = await this.pd.regionHeartbeat(hb);
       if (c) this.deliver(c);

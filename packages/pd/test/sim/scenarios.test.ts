@@ -135,6 +135,7 @@ describe('PD simulation', () => {
         expect(pdCoversKeySpace(sim)).toBe(true);
       }
       expect(sim.regions.size).toBeGreaterThan(20);
+      expect(sim.staleReplays).toBeGreaterThan(0); // late heartbeats were refused on the way
       sim.options.writeBytesPerTick = 0;
       await sim.runFor(2 * MINUTE);
       expect(sim.pdMatchesTruth()).toBe(true);
