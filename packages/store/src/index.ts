@@ -16,6 +16,7 @@ export { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 export { KvService } from './kv-service.js';
 export * from './limits.js';
 export { StoreMetrics } from './metrics.js';
+export { PD_WORKER_DEFAULTS, type PdPort, PdWorker, type PdWorkerOptions } from './pd-worker.js';
 export {
   compareBytes,
   type Epoch,

@@ -280,6 +280,8 @@ export class Store implements TransportHandlers {
   }
 
   private tickWaiters: (() => void)[] = [];
+  /** Called on every store tick (the PD worker hangs off this). */
+  readonly tickListeners: ((tick: number) => void)[] = [];
 
   /** Resolves at the next store tick (for waits measured in ticks, e.g. shutdown). */
   nextTick(): Promise<void> {
@@ -299,6 +301,7 @@ export class Store implements TransportHandlers {
       this.dirty.add(peer);
     }
     onTickHibernation(this);
+    for (const listener of this.tickListeners) listener(this.tick);
     if (this.tick % GAUGE_EVERY_TICKS === 0) this.updateGauges();
     this.scheduleLoop();
   }
