@@ -127,7 +127,7 @@ describe('PD scheduling, in process', () => {
     for (let i = 1; i < regions.length; i++)
       expect(Buffer.compare(regions[i - 1]!.endKey, regions[i]!.startKey)).toBe(0);
     const last = new Map<string, string>();
-    keys.forEach((k, i) => last.set(k, `v${i}`));
+    for (const [i, k] of keys.entries()) last.set(k, `v${i}`);
     for (const [k, v] of last) expect(await c.get(k)).toBe(v);
   });
 

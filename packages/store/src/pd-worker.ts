@@ -174,7 +174,7 @@ export class PdWorker {
   onCommand(cmd: atoll.pd.IRegionHeartbeatResponse): void {
     const regionId = Number(cmd.regionId ?? 0);
     const peer = this.store.peers.get(regionId);
-    if (!peer || !peer.isLeader) return;
+    if (!peer?.isLeader) return;
     const epoch = {
       confVer: Number(cmd.regionEpoch?.confVer ?? 0),
       version: Number(cmd.regionEpoch?.version ?? 0),

@@ -48,7 +48,7 @@ export class AtollProcess {
 
   /** Starts the process and resolves once a log line has msg === readyMessage. */
   start(readyMessage: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-    const child = spawn(process.execPath, [cliPath, ...this.args], {
+    const child = spawn(process.execPath, [...this.nodeArgs, cliPath, ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
