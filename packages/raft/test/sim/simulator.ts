@@ -1,0 +1,523 @@
+/**
+ * The seeded fault simulator of the Raft core: one seed reproduces a whole run of an N-peer
+ * group exactly. A run has two phases:
+ *
+ * 1. Fault phase (FAULT_PHASE_STEPS steps): the network drops, duplicates, delays, reorders
+ *    and partitions; peers crash (losing what was not durable) and restart, pause; clients
+ *    write and read; operators change membership, transfer leadership and compact logs.
+ *    The safety checkers run after every input and every step.
+ * 2. Heal phase: faults stop, crashed peers restart; within HEAL_TICKS_MAX ticks there must
+ *    be exactly one leader, a fresh write must commit, and every peer must have applied the
+ *    same index, including every write ever acknowledged.
+ *
+ * A step is: faults and workload, one tick per running peer, delivery of due messages,
+ * persistence of due Readys, application of due entries, then the checks. Nothing reads a
+ * clock or Math.random; everything random comes from streams split off the seed.
+ */
+
+import {
+  type ConfState,
+  EMPTY_CONF_STATE,
+  type Entry,
+  EntryType,
+  type HardState,
+  type Message,
+  MessageType,
+  type PeerId,
+  type ReadState,
+  Role,
+  SeededRandom,
+  type Snapshot,
+  SnapshotStatus,
+} from '../../src/index.js';
+import { Checkers, SimulationFailure } from './sim-checkers.js';
+import {
+  chooseProfile,
+  EVENT_LOG_LINES_MAX,
+  FAULT_PHASE_STEPS,
+  HEAL_TICKS_MAX,
+  healedFaults,
+  type RunProfile,
+} from './sim-config.js';
+import { FaultInjector } from './sim-faults.js';
+import { type HostEnv, SimHost } from './sim-host.js';
+import { type DropReason, describeMessage, type InFlight, SimNetwork } from './sim-network.js';
+import { readIdOf, StateMachine, writeIdOf } from './sim-state-machine.js';
+import { Workload } from './sim-workload.js';
+
+export interface SimOptions {
+  readonly seed: number;
+  /** Initial group size (3 and 5 in CI). */
+  readonly peers: number;
+  readonly faultSteps?: number;
+  readonly healTicksMax?: number;
+  /** Receives every event as it happens (the CLI's --verbose). */
+  readonly onEvent?: (line: string) => void;
+}
+
+export interface SimStats {
+  messagesSent: number;
+  messagesDelivered: number;
+  messagesDropped: number;
+  maxTerm: number;
+  crashes: number;
+  partitions: number;
+  writesProposed: number;
+  writesAcknowledged: number;
+  readsServed: number;
+  confChangesApplied: number;
+  snapshotsInstalled: number;
+  finalPeers: number;
+  committedIndex: number;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly peers: number;
+  readonly ok: boolean;
+  readonly failure?: string;
+  readonly phase: 'fault' | 'heal';
+  readonly step: number;
+  /** Ticks the heal phase needed (on success). */
+  readonly healTicks?: number;
+  /** The newest events before the end of the run. */
+  readonly events: string[];
+  readonly stats: SimStats;
+}
+
+/** A pending transport report to a sender (snapshot outcome, unreachable peer). */
+interface Report {
+  readonly peer: PeerId;
+  readonly incarnation: number;
+  readonly to: PeerId;
+  readonly kind: 'snapshot-finished' | 'snapshot-failed' | 'unreachable';
+}
+
+export function runSimulation(options: SimOptions): SimResult {
+  return new Simulator(options).run();
+}
+
+export class Simulator implements HostEnv {
+  readonly profile: RunProfile;
+  private readonly network: SimNetwork;
+  private readonly hosts = new Map<PeerId, SimHost>();
+  private readonly removed = new Set<PeerId>();
+  private readonly checkers = new Checkers();
+  private readonly workload: Workload;
+  private readonly faults: FaultInjector;
+  private readonly hostRng: SeededRandom;
+  private readonly peerSeeds: SeededRandom;
+  private step = 0;
+  private phase: 'fault' | 'heal' = 'fault';
+  private events: string[] = [];
+  private reports: Report[] = [];
+  /** The newest membership any peer applied (it is committed, so it is everyone's future). */
+  private latestConf: { index: number; confState: ConfState };
+  private membershipChanged = false;
+  private marker: { ids: number[]; at: number } | undefined = undefined;
+  private readonly stats: SimStats = {
+    messagesSent: 0,
+    messagesDelivered: 0,
+    messagesDropped: 0,
+    maxTerm: 0,
+    crashes: 0,
+    partitions: 0,
+    writesProposed: 0,
+    writesAcknowledged: 0,
+    readsServed: 0,
+    confChangesApplied: 0,
+    snapshotsInstalled: 0,
+    finalPeers: 0,
+    committedIndex: 0,
+  };
+
+  constructor(private readonly options: SimOptions) {
+    const root = new SeededRandom(options.seed);
+    const stream = () => new SeededRandom(root.nextUint32());
+    this.profile = chooseProfile(stream());
+    this.network = new SimNetwork(stream(), this.profile.faults);
+    this.hostRng = stream();
+    this.peerSeeds = stream();
+    this.workload = new Workload(
+      stream(),
+      this.profile.workload,
+      this.workloadTarget(),
+      options.peers,
+    );
+    this.faults = new FaultInjector(
+      stream(),
+      this.profile.faults,
+      this.network,
+      this.faultTarget(),
+    );
+    const voters: PeerId[] = [];
+    for (let id = 1; id <= options.peers; id++) voters.push(id);
+    const confState: ConfState = { ...EMPTY_CONF_STATE, voters };
+    this.latestConf = { index: this.profile.bootstrapIndex, confState };
+    for (const id of voters) this.bootstrap(id, confState);
+  }
+
+  run(): SimResult {
+    let healTicks: number | undefined;
+    try {
+      this.log(`profile ${JSON.stringify(this.profile)}`);
+      const faultSteps = this.options.faultSteps ?? FAULT_PHASE_STEPS;
+      for (let i = 0; i < faultSteps; i++) this.runStep();
+      healTicks = this.heal();
+      return this.result(true, undefined, healTicks);
+    } catch (e) {
+      const what = e instanceof SimulationFailure ? e.message : `${(e as Error).stack ?? e}`;
+      this.log(`FAILURE: ${what}`);
+      return this.result(false, what, healTicks);
+    }
+  }
+
+  // ---- peers -----------------------------------------------------------------------------
+
+  /** A peer of the initial group, bootstrapped from a snapshot at the profile's index. */
+  private bootstrap(id: PeerId, confState: ConfState): void {
+    const b = this.profile.bootstrapIndex;
+    const host = this.newHost(id, new StateMachine(b, confState));
+    if (b > 0) {
+      const sm = host.stateMachine;
+      host.storage.applySnapshot({
+        metadata: { index: b, term: b, confState },
+        data: sm.encode(),
+      });
+      host.storage.setHardState({ term: b, vote: 0, commit: b });
+    }
+    host.start(this.peerSeeds.nextUint32());
+  }
+
+  private newHost(id: PeerId, sm: StateMachine): SimHost {
+    const host = new SimHost(
+      id,
+      sm,
+      this,
+      new SeededRandom(this.hostRng.nextUint32()),
+      this.profile.faults,
+      this.profile.raft,
+    );
+    this.hosts.set(id, host);
+    return host;
+  }
+
+  /** Ids in order: iteration order decides delivery order, so it must not depend on history. */
+  private hostList(): SimHost[] {
+    return [...this.hosts.values()].sort((a, b) => a.id - b.id);
+  }
+
+  private crash(host: SimHost): void {
+    this.log(`${host.id}: CRASH (loses ${host.idle() ? 'nothing pending' : 'pending writes'})`);
+    host.crash();
+    this.stats.crashes++;
+  }
+
+  private restart(host: SimHost): void {
+    host.start(this.peerSeeds.nextUint32());
+  }
+
+  /** Creates peers the newest membership adds and stops the ones it removed. */
+  private reconcileMembership(): void {
+    this.membershipChanged = false;
+    const cs = this.latestConf.confState;
+    const members = new Set([
+      ...cs.voters,
+      ...cs.votersOutgoing,
+      ...cs.learners,
+      ...cs.learnersNext,
+    ]);
+    for (const id of [...members].sort((a, b) => a - b)) {
+      if (this.hosts.has(id) || this.removed.has(id)) continue;
+      this.log(`${id}: created empty (membership at ${this.latestConf.index})`);
+      this.newHost(id, StateMachine.empty()).start(this.peerSeeds.nextUint32());
+    }
+    for (const host of this.hostList()) {
+      if (members.has(host.id)) continue;
+      this.log(`${host.id}: stopped (removed at ${this.latestConf.index})`);
+      host.crash();
+      this.hosts.delete(host.id);
+      this.removed.add(host.id);
+    }
+  }
+
+  private noteMembership(index: number, confState: ConfState): void {
+    if (index <= this.latestConf.index) return;
+    this.latestConf = { index, confState };
+    this.membershipChanged = true;
+  }
+
+  // ---- steps -----------------------------------------------------------------------------
+
+  private runStep(): void {
+    this.step++;
+    for (const what of this.network.expire(this.step)) this.log(`healed ${what}`);
+    if (this.phase === 'fault') {
+      this.faults.step();
+      this.workload.step();
+    } else {
+      this.healActions();
+    }
+    const hosts = this.hostList();
+    for (const h of hosts) {
+      if (h.running && !h.paused(this.step)) h.input((node) => node.tick());
+    }
+    this.flushReports();
+    for (const f of this.network.takeDue(this.step)) this.deliver(f);
+    for (const h of hosts) h.persistDue(this.step);
+    for (const h of hosts) h.applyDue(this.step);
+    if (this.membershipChanged) this.reconcileMembership();
+    this.checkers.afterStep(this.hostList());
+  }
+
+  private deliver(f: InFlight): void {
+    const m = f.message;
+    const to = this.hosts.get(m.to);
+    const blocked = this.network.blocked(m.from, m.to);
+    if (!to?.running || blocked) {
+      this.dropped(f, blocked ?? 'down');
+      return;
+    }
+    if (to.paused(this.step)) {
+      this.network.postpone(f, to.pausedUntil);
+      return;
+    }
+    this.stats.messagesDelivered++;
+    this.log(`deliver ${describeMessage(m)}`);
+    to.input((node) => node.step(m));
+    if (m.type === MessageType.Snapshot) this.report(f, 'snapshot-finished');
+  }
+
+  private dropped(f: InFlight, reason: DropReason | 'down'): void {
+    const m = f.message;
+    this.stats.messagesDropped++;
+    this.log(`drop (${reason}) ${describeMessage(m)}`);
+    if (m.type === MessageType.Snapshot) this.report(f, 'snapshot-failed');
+    else if (reason !== 'lost' && m.type === MessageType.Append) this.report(f, 'unreachable');
+  }
+
+  private report(f: InFlight, kind: Report['kind']): void {
+    const m = f.message;
+    this.reports.push({ peer: m.from, incarnation: f.senderIncarnation, to: m.to, kind });
+  }
+
+  /** Transport reports reach the sender one step later, if it is still the same process. */
+  private flushReports(): void {
+    const reports = this.reports;
+    this.reports = [];
+    for (const r of reports) {
+      const host = this.hosts.get(r.peer);
+      if (!host?.running || host.incarnation !== r.incarnation || host.paused(this.step)) continue;
+      this.log(`${r.peer}: report ${r.kind} ${r.to}`);
+      host.input((node) => {
+        if (r.kind === 'unreachable') node.reportUnreachable(r.to);
+        else {
+          const status =
+            r.kind === 'snapshot-finished' ? SnapshotStatus.Finished : SnapshotStatus.Failure;
+          node.reportSnapshot(r.to, status);
+        }
+      });
+    }
+  }
+
+  // ---- heal phase ------------------------------------------------------------------------
+
+  /** Runs the heal phase; returns the ticks it took or throws. */
+  private heal(): number {
+    this.phase = 'heal';
+    this.log('HEAL: network healed, crashed peers restart');
+    this.network.heal();
+    const faults = healedFaults(this.profile.faults);
+    this.network.setFaults(faults);
+    this.faults.restartAll();
+    const healTicksMax = this.options.healTicksMax ?? HEAL_TICKS_MAX;
+    for (let t = 1; t <= healTicksMax; t++) {
+      this.runStep();
+      if (this.healed() === undefined) {
+        this.log(`HEALED after ${t} ticks`);
+        return t;
+      }
+    }
+    throw new SimulationFailure(
+      `no agreement ${healTicksMax} ticks after healing: ${this.healed()}\n${this.describePeers()}`,
+    );
+  }
+
+  private leaders(): SimHost[] {
+    return this.hostList().filter((h) => h.role === Role.Leader);
+  }
+
+  /** The heal phase's client: a fresh write at the leader, retried until it is acknowledged. */
+  private healActions(): void {
+    const leaders = this.leaders();
+    if (leaders.length !== 1) return;
+    const leader = leaders[0]!;
+    if (this.step % 5 === 0) this.workload.leaveJointIfExplicit(leader);
+    const acked = this.marker !== undefined && this.markerAcked();
+    const retry = this.marker === undefined || this.step - this.marker.at >= 20;
+    if (!acked && retry) {
+      const ids = this.workload.propose(leader);
+      if (ids.length > 0) this.marker = { ids, at: this.step };
+    }
+  }
+
+  private markerAcked(): boolean {
+    const ids = this.marker?.ids ?? [];
+    return ids.length > 0 && ids.every((id) => this.checkers.acks.some((a) => a.writeId === id));
+  }
+
+  /** Undefined once the group agrees; otherwise what is still missing. */
+  private healed(): string | undefined {
+    const leaders = this.leaders();
+    if (leaders.length !== 1) return `${leaders.length} leaders`;
+    if (!this.markerAcked()) return 'the fresh write is not acknowledged';
+    const hosts = this.hostList();
+    const applied = hosts[0]!.stateMachine.applied;
+    for (const h of hosts) {
+      if (h.stateMachine.applied !== applied) return `applied indexes differ`;
+      const missing = this.checkers.allAcksApplied(h);
+      if (missing) return missing;
+    }
+    if (applied < leaders[0]!.node!.raft.log.lastIndex()) return 'the leader has unapplied entries';
+    return undefined;
+  }
+
+  private describePeers(): string {
+    return this.hostList()
+      .map((h) => {
+        const n = h.node;
+        if (!n) return `  ${h.id}: down`;
+        const s = n.status();
+        const cs = s.confState;
+        return (
+          `  ${h.id}: ${s.softState.role} t${s.hardState.term} leader=${s.softState.leaderId} ` +
+          `${n.raft.log.describe()} sm.applied=${h.stateMachine.applied} ` +
+          `voters=[${cs.voters}] outgoing=[${cs.votersOutgoing}] learners=[${cs.learners}]`
+        );
+      })
+      .join('\n');
+  }
+
+  // ---- HostEnv ---------------------------------------------------------------------------
+
+  now(): number {
+    return this.step;
+  }
+
+  log(line: string): void {
+    const text = `[${this.step}] ${line}`;
+    this.options.onEvent?.(text);
+    this.events.push(text);
+    if (this.events.length > 2 * EVENT_LOG_LINES_MAX)
+      this.events = this.events.slice(-EVENT_LOG_LINES_MAX);
+  }
+
+  send(host: SimHost, m: Message, afterPersist: boolean): void {
+    this.checkers.sent(host, m);
+    this.stats.messagesSent++;
+    const sent = this.network.send(m, this.step, host.incarnation);
+    if (typeof sent === 'string') {
+      this.stats.messagesDropped++;
+      this.log(`${host.id}: send ${describeMessage(m)} -> dropped (${sent})`);
+      if (m.type === MessageType.Snapshot) {
+        this.reports.push({
+          peer: host.id,
+          incarnation: host.incarnation,
+          to: m.to,
+          kind: 'snapshot-failed',
+        });
+      }
+      return;
+    }
+    const when = sent.map((f) => f.deliverAt).join(',');
+    this.log(
+      `${host.id}: send${afterPersist ? ' (after persist)' : ''} ${describeMessage(m)} @${when}`,
+    );
+  }
+
+  observe(host: SimHost): void {
+    this.checkers.observe(host);
+    const term = host.node?.raft.term ?? 0;
+    if (term > this.stats.maxTerm) this.stats.maxTerm = term;
+  }
+
+  hardStatePersisted(host: SimHost, hs: HardState): void {
+    this.checkers.hardStatePersisted(host, hs);
+  }
+
+  snapshotInstalled(host: SimHost, s: Snapshot): void {
+    this.stats.snapshotsInstalled++;
+    this.log(`${host.id}: installed snapshot at ${s.metadata.index}`);
+    this.checkers.snapshotInstalled(host, s);
+    this.noteMembership(s.metadata.index, s.metadata.confState);
+  }
+
+  applied(host: SimHost, e: Entry): void {
+    this.checkers.applied(host, e);
+    if (e.type === EntryType.ConfChange) {
+      this.stats.confChangesApplied++;
+      const cs = host.stateMachine.confState;
+      this.log(
+        `${host.id}: applied membership at ${e.index}: voters=[${cs.voters}] outgoing=[${cs.votersOutgoing}] learners=[${cs.learners}]`,
+      );
+      this.noteMembership(e.index, cs);
+      return;
+    }
+    const id = writeIdOf(e);
+    if (id !== undefined && this.workload.isProposer(host, id)) {
+      this.checkers.ack(host, id, e, this.step);
+    }
+  }
+
+  readServed(host: SimHost, rs: ReadState): void {
+    const id = readIdOf(rs.context);
+    const read = id === undefined ? undefined : this.workload.readIssued(id);
+    if (id === undefined || !read) return;
+    this.stats.readsServed++;
+    this.checkers.readServed(host, id, read.ackCount, rs.index);
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------
+
+  private workloadTarget() {
+    return {
+      now: () => this.step,
+      available: () => this.hostList().filter((h) => h.running && !h.paused(this.step)),
+      log: (line: string) => this.log(line),
+      ackCount: () => this.checkers.acks.length,
+    };
+  }
+
+  private faultTarget() {
+    return {
+      now: () => this.step,
+      hosts: () => this.hostList(),
+      crash: (h: SimHost) => this.crash(h),
+      restart: (h: SimHost) => this.restart(h),
+      log: (line: string) => this.log(line),
+    };
+  }
+
+  private result(
+    ok: boolean,
+    failure: string | undefined,
+    healTicks: number | undefined,
+  ): SimResult {
+    this.stats.writesProposed = this.workload.proposalsMade;
+    this.stats.writesAcknowledged = this.checkers.acks.length;
+    this.stats.partitions = this.faults.partitions;
+    this.stats.finalPeers = this.hosts.size;
+    this.stats.committedIndex = this.checkers.committedLength;
+    return {
+      seed: this.options.seed,
+      peers: this.options.peers,
+      ok,
+      ...(failure !== undefined ? { failure } : {}),
+      phase: this.phase,
+      step: this.step,
+      ...(healTicks !== undefined ? { healTicks } : {}),
+      events: this.events.slice(-EVENT_LOG_LINES_MAX),
+      stats: this.stats,
+    };
+  }
+}
