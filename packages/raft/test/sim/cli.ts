@@ -9,7 +9,7 @@
  * it. This is a developer tool, not part of the core: it may use the process and the clock.
  */
 
-import { runSimulation, type SimResult } from './simulator.js';
+import { replayCommand, runSimulation, type SimResult } from './simulator.js';
 
 interface CliOptions {
   seeds: number;
@@ -63,10 +63,6 @@ function parse(argv: string[]): CliOptions {
     }
   }
   return o;
-}
-
-export function replayCommand(r: Pick<SimResult, 'seed' | 'peers'>): string {
-  return `pnpm sim --seed ${r.seed} --peers ${r.peers} --verbose`;
 }
 
 function printFailure(r: SimResult, withEvents: boolean): void {

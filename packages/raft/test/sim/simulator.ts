@@ -93,6 +93,11 @@ interface Report {
   readonly kind: 'snapshot-finished' | 'snapshot-failed' | 'unreachable';
 }
 
+/** The command that replays one run with its whole event log. */
+export function replayCommand(r: Pick<SimResult, 'seed' | 'peers'>): string {
+  return `pnpm sim --seed ${r.seed} --peers ${r.peers} --verbose`;
+}
+
 export function runSimulation(options: SimOptions): SimResult {
   return new Simulator(options).run();
 }
