@@ -105,7 +105,13 @@ export class Raft {
     if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) {
       this.loadHardState(hardState);
     }
-    if (this.cfg.applied > 0) this.log.appliedTo(this.cfg.applied);
+    if (this.cfg.applied > 0) {
+      // An applied entry is committed, even if the hard state that recorded its commit was
+      // not yet durable when the host crashed: a host may apply committed entries (durable
+      // already) before the Ready carrying the new commit index is (etcd-io/etcd#10217).
+      this.log.commitTo(this.cfg.applied);
+      this.log.appliedTo(this.cfg.applied);
+    }
     this.becomeFollower(this.term, NONE);
   }
 
