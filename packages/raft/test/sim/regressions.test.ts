@@ -6,7 +6,14 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { EntryType, MemoryStorage, RawNode, SeededRandom } from '../../src/index.js';
+import {
+  EntryType,
+  MemoryStorage,
+  MessageType,
+  message,
+  RawNode,
+  SeededRandom,
+} from '../../src/index.js';
 import { replayCommand, runSimulation } from './simulator.js';
 
 function expectSeedPasses(seed: number, peers: number): void {
@@ -37,4 +44,23 @@ describe('restart with an applied index past the durable commit index', () => {
     expect(node.status().applied).toBe(3);
     expect(node.hasReady() ? node.ready().committedEntries : []).toEqual([]);
   });
+});
+
+describe('a forwarded request reaching a peer that knows no leader', () => {
+  // A follower forwarded a ReadIndex (or a TransferLeader) to the peer it believed led; by
+  // the time it arrived that peer had lost track of the leader and refused it by throwing
+  // ProposalDropped out of RawNode.step(), into the host's network loop. Only forwarded
+  // proposals were swallowed; reads and transfers must be too (etcd drops them silently).
+  for (const type of [MessageType.ReadIndex, MessageType.TransferLeader]) {
+    it(`drops a forwarded ${MessageType[type]} instead of throwing`, () => {
+      const node = new RawNode({
+        id: 1,
+        storage: MemoryStorage.withVoters([1, 2, 3]),
+        random: new SeededRandom(1),
+      });
+      const entries = [{ term: 0, index: 0, type: EntryType.Normal, data: enc.encode('r:1') }];
+      expect(() => node.step(message({ type, from: 2, to: 1, entries }))).not.toThrow();
+      expect(node.hasReady() ? node.ready().readStates : []).toEqual([]);
+    });
+  }
 });
