@@ -24,6 +24,7 @@ import {
   type Message,
   MessageType,
   type PeerId,
+  type RawNode,
   type ReadState,
   Role,
   SeededRandom,
@@ -397,7 +398,8 @@ export class Simulator implements HostEnv {
         return (
           `  ${h.id}: ${s.softState.role} t${s.hardState.term} leader=${s.softState.leaderId} ` +
           `${n.raft.log.describe()} sm.applied=${h.stateMachine.applied} ` +
-          `voters=[${cs.voters}] outgoing=[${cs.votersOutgoing}] learners=[${cs.learners}]`
+          `voters=[${cs.voters}] outgoing=[${cs.votersOutgoing}] learners=[${cs.learners}]` +
+          progressOf(n)
         );
       })
       .join('\n');
@@ -525,4 +527,11 @@ export class Simulator implements HostEnv {
       stats: this.stats,
     };
   }
+}
+
+/** A leader's view of its followers, for failure reports. */
+function progressOf(node: RawNode): string {
+  const lines: string[] = [];
+  node.raft.trk.visit((id, pr) => lines.push(`\n      ${id}: ${pr.describe()}`));
+  return node.raft.role === Role.Leader ? lines.join('') : '';
 }
