@@ -14,6 +14,7 @@ import {
   RawNode,
   SeededRandom,
 } from '../../src/index.js';
+import { TestCluster } from '../../src/testing/index.js';
 import { replayCommand, runSimulation } from './simulator.js';
 
 function expectSeedPasses(seed: number, peers: number): void {
@@ -63,4 +64,25 @@ describe('a forwarded request reaching a peer that knows no leader', () => {
       expect(node.hasReady() ? node.ready().readStates : []).toEqual([]);
     });
   }
+});
+
+describe('§5.3 a follower whose whole inflight window was lost', () => {
+  // With every append of its window lost (or its acknowledgements), nothing ever freed the
+  // window of a follower in replicate state: heartbeat responses tried sendAppend, which a
+  // full window refuses, and replication to it stalled until the next election (while
+  // proposals piled up until the uncommitted limit refused them).
+  it('catches up: a heartbeat response probes the full window with an empty append', () => {
+    const c = new TestCluster({ voters: [1, 2, 3], config: { maxInflightMessages: 1 } });
+    c.elect(1);
+    let dropped = 0;
+    c.addFilter((m) => m.type === MessageType.Append && m.to === 2 && dropped++ === 0);
+    c.propose(1, 'a');
+    c.stabilize();
+    c.propose(1, 'b');
+    c.stabilize();
+    expect(dropped).toBeGreaterThan(0);
+    expect(c.appliedData(2)).toEqual([]);
+    c.tickAll(3);
+    expect(c.appliedData(2)).toEqual(['a', 'b']);
+  });
 });
