@@ -45,6 +45,8 @@ describe('restart with an applied index past the durable commit index', () => {
     expect(node.status().applied).toBe(3);
     expect(node.hasReady() ? node.ready().committedEntries : []).toEqual([]);
   });
+
+  it('seed 3 (3 peers)', () => expectSeedPasses(3, 3));
 });
 
 describe('a forwarded request reaching a peer that knows no leader', () => {
@@ -85,4 +87,6 @@ describe('§5.3 a follower whose whole inflight window was lost', () => {
     c.tickAll(3);
     expect(c.appliedData(2)).toEqual(['a', 'b']);
   });
+
+  it('seed 15 (3 peers)', () => expectSeedPasses(15, 3));
 });

@@ -86,8 +86,12 @@ export class Checkers {
     }
   }
 
-  /** Persist before you promise: checked on every message as it leaves its host. */
-  sent(host: SimHost, m: Message): void {
+  /**
+   * Persist before you promise: checked on every message as it leaves its host.
+   * `durableLastIndex` is the durable log's end when the message's Ready was written, for
+   * messages that waited for it (a later Ready may legitimately truncate the log again).
+   */
+  sent(host: SimHost, m: Message, durableLastIndex: number | undefined): void {
     if (m.type === MessageType.VoteResponse && !m.reject) {
       const vote = this.votes.get(`${m.term}/${host.id}`);
       if (vote !== m.to) {
@@ -97,9 +101,11 @@ export class Checkers {
       }
     }
     if (m.type === MessageType.AppendResponse && !m.reject) {
-      const durable = host.storage.lastIndex();
-      if (durable < m.index) {
-        fail(`peer ${host.id} acknowledged index ${m.index} with only ${durable} durable`);
+      if (durableLastIndex === undefined) {
+        fail(`peer ${host.id} acknowledged index ${m.index} before persisting anything`);
+      }
+      if (durableLastIndex < m.index) {
+        fail(`peer ${host.id} acknowledged index ${m.index} with only ${durableLastIndex} durable`);
       }
     }
   }

@@ -62,8 +62,11 @@ export class SimStorage extends MemoryStorage {
 export interface HostEnv {
   now(): number;
   log(line: string): void;
-  /** A message leaves the host. `afterPersist` marks the ones that waited for durability. */
-  send(host: SimHost, m: Message, afterPersist: boolean): void;
+  /**
+   * A message leaves the host. For messages that waited for durability, `durableLastIndex`
+   * is the durable log's last index right after their Ready was written.
+   */
+  send(host: SimHost, m: Message, durableLastIndex?: number): void;
   /** Called after every input, so role changes are seen as they happen. */
   observe(host: SimHost): void;
   hardStatePersisted(host: SimHost, hs: HardState): void;
@@ -167,7 +170,7 @@ export class SimHost {
     while (node.hasReady()) {
       const rd = node.ready();
       this.log(describeReady(rd));
-      for (const m of rd.messages) this.env.send(this, m, false);
+      for (const m of rd.messages) this.env.send(this, m);
       this.reads.push(...rd.readStates);
       for (const e of rd.committedEntries) {
         this.applyQueue.push({
@@ -186,11 +189,14 @@ export class SimHost {
   persistDue(now: number): void {
     if (!this.node || this.paused(now)) return;
     const done: Ready[] = [];
+    const out: { m: Message; durableLastIndex: number }[] = [];
     // Head of line: a Ready is never durable before the ones taken earlier.
     while (this.persistQueue.length > 0 && this.persistQueue[0]!.at <= now) {
       const rd = this.persistQueue.shift()!.item;
       this.write(rd);
       done.push(rd);
+      const durableLastIndex = this.storage.lastIndex();
+      for (const m of rd.messagesAfterPersist) out.push({ m, durableLastIndex });
     }
     if (done.length === 0) return;
     this.input((node) => {
@@ -201,9 +207,7 @@ export class SimHost {
         node.persisted(done[done.length - 1]!.number);
       }
       this.log(`persisted through #${done[done.length - 1]!.number}`);
-      for (const rd of done) {
-        for (const m of rd.messagesAfterPersist) this.env.send(this, m, true);
-      }
+      for (const { m, durableLastIndex } of out) this.env.send(this, m, durableLastIndex);
     });
   }
 

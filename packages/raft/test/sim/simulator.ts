@@ -419,8 +419,9 @@ export class Simulator implements HostEnv {
       this.events = this.events.slice(-EVENT_LOG_LINES_MAX);
   }
 
-  send(host: SimHost, m: Message, afterPersist: boolean): void {
-    this.checkers.sent(host, m);
+  send(host: SimHost, m: Message, durableLastIndex?: number): void {
+    this.checkers.sent(host, m, durableLastIndex);
+    const afterPersist = durableLastIndex !== undefined;
     this.stats.messagesSent++;
     const sent = this.network.send(m, this.step, host.incarnation);
     if (typeof sent === 'string') {
