@@ -438,9 +438,13 @@ export class Raft {
 
   /**
    * Appends new entries as leader, stamping term and index. Returns false (and appends
-   * nothing) if they would push the uncommitted payload past its limit.
+   * nothing) if they would push the uncommitted payload past its limit, unless
+   * `exemptFromLimit` (entries the leader appends by itself, which nobody would retry).
    */
-  appendEntries(entries: readonly Pick<Entry, 'type' | 'data'>[]): boolean {
+  appendEntries(
+    entries: readonly Pick<Entry, 'type' | 'data'>[],
+    exemptFromLimit = false,
+  ): boolean {
     const last = this.log.lastIndex();
     const stamped: Entry[] = entries.map((e, i) => ({
       term: this.term,
@@ -448,7 +452,8 @@ export class Raft {
       type: e.type,
       data: e.data,
     }));
-    if (!this.increaseUncommittedBytes(stamped)) return false;
+    if (exemptFromLimit) this.uncommittedBytes += payloadBytes(stamped);
+    else if (!this.increaseUncommittedBytes(stamped)) return false;
     this.log.append(stamped);
     return true;
   }
@@ -492,10 +497,12 @@ export class Raft {
   appliedTo(index: number): void {
     this.log.appliedTo(index);
     if (this.trk.config.autoLeave && index >= this.pendingConfIndex && this.role === Role.Leader) {
-      // The joint config is applied: leave it (Raft thesis §4.3), by ourselves.
-      const ok = this.appendEntries([
-        { type: EntryType.ConfChange, data: encodeConfChange(LEAVE_JOINT) },
-      ]);
+      // The joint config is applied: leave it (Raft thesis §4.3), by ourselves. The uncommitted
+      // limit must not refuse it: nobody would propose it again (etcd makes it empty for that).
+      const ok = this.appendEntries(
+        [{ type: EntryType.ConfChange, data: encodeConfChange(LEAVE_JOINT) }],
+        true,
+      );
       assert(ok, 'leaving a joint config cannot be refused');
       this.pendingConfIndex = this.log.lastIndex();
       bcastAppend(this);

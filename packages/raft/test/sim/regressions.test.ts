@@ -7,7 +7,11 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  ConfChangeTransition,
+  ConfChangeType,
+  decodeConfChange,
   EntryType,
+  isLeaveJoint,
   MemoryStorage,
   MessageType,
   message,
@@ -89,4 +93,43 @@ describe('§5.3 a follower whose whole inflight window was lost', () => {
   });
 
   it('seed 15 (3 peers)', () => expectSeedPasses(15, 3));
+});
+
+describe('thesis §4.3 leaving a joint config under the uncommitted-bytes limit', () => {
+  // The leader appends the leave of an auto-leave joint config by itself when it applies
+  // the joint config. With proposals outstanding, the uncommitted-bytes limit refused that
+  // append and an assertion ("leaving a joint config cannot be refused") stopped the peer.
+  it('appends the leave even when proposals fill the uncommitted budget', () => {
+    const storage = MemoryStorage.withVoters([1]);
+    const node = new RawNode({
+      id: 1,
+      storage,
+      random: new SeededRandom(1),
+      maxUncommittedEntriesBytes: 4,
+    });
+    const persist = () => {
+      const rd = node.ready();
+      storage.append(rd.entries);
+      if (rd.hardState) storage.setHardState(rd.hardState);
+      node.persisted(rd.number);
+      return rd;
+    };
+    node.campaign();
+    while (node.hasReady()) node.advance(persist());
+    node.proposeConfChange({
+      transition: ConfChangeTransition.JointImplicit,
+      changes: [{ type: ConfChangeType.AddLearner, peerId: 2 }],
+    });
+    let committed = persist().committedEntries;
+    while (committed.length === 0) committed = persist().committedEntries;
+    const cc = committed.find((e) => e.type === EntryType.ConfChange)!;
+    // A proposal arrives while the joint config is committed but not yet applied.
+    node.propose(enc.encode('xyz'));
+    node.applyConfChange(decodeConfChange(cc.data));
+    expect(() => node.applied(cc.index)).not.toThrow();
+    const leave = node.ready().entries.filter((e) => e.type === EntryType.ConfChange);
+    expect(leave.map((e) => isLeaveJoint(decodeConfChange(e.data)))).toEqual([true]);
+  });
+
+  it('seed 214 (5 peers)', () => expectSeedPasses(214, 5));
 });
