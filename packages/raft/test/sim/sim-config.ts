@@ -146,13 +146,17 @@ function pick<T>(rng: SeededRandom, options: readonly T[]): T {
   return options[rng.nextInt(options.length)]!;
 }
 
-/** A profile with every network and peer fault off: the heal phase runs on it. */
+/**
+ * A profile with every network and peer fault off: the heal phase runs on it. The healed
+ * network delivers in order after one step, like the TCP streams a store keeps per peer;
+ * disks keep their delays.
+ */
 export function healedFaults(f: FaultProfile): FaultProfile {
   return {
     ...f,
     dropRate: 0,
     duplicateRate: 0,
-    maxDelaySteps: Math.min(f.maxDelaySteps, 1),
+    maxDelaySteps: 0,
     longDelayRate: 0,
     partitionRate: 0,
     linkCutRate: 0,

@@ -50,6 +50,14 @@ interface Read {
   readonly ackCount: number;
 }
 
+/**
+ * Clients keep at most this many writes unacknowledged (backpressure, as real clients have):
+ * without it a leader whose followers lag (tiny messages, a window of one, lossy links) takes
+ * writes faster than it can replicate them, and the heal phase inherits an unbounded backlog.
+ */
+const CLIENT_WRITES_PENDING_MAX = 24;
+/** A client gives up on a write after this many steps (its proposal may have been lost). */
+const CLIENT_WRITE_TIMEOUT_STEPS = 60;
 /** Compaction keeps up to this many applied entries in the log, so some catch-ups use it. */
 const COMPACT_KEEP_MAX = 4;
 /** Writes per proposal at most: proposeMany batches them into one append. */
@@ -60,6 +68,8 @@ export class Workload {
   private nextReadId = 1;
   private readonly proposals = new Map<number, Proposal>();
   private readonly reads = new Map<number, Read>();
+  /** Writes proposed and not yet acknowledged or given up on: id -> step proposed. */
+  private readonly pending = new Map<number, number>();
   /** Ids of peers added by membership changes start after the initial ones. */
   nextPeerId: PeerId;
   proposalsMade = 0;
@@ -79,7 +89,7 @@ export class Workload {
     const hosts = this.target.available();
     if (hosts.length === 0) return;
     const p = this.profile;
-    if (this.rng.chance(p.proposeRate)) this.propose(this.pickTarget(hosts));
+    if (this.rng.chance(p.proposeRate) && this.mayWrite()) this.propose(this.pickTarget(hosts));
     if (p.readRate > 0 && this.rng.chance(p.readRate)) this.read(this.pickAny(hosts));
     if (p.confChangeRate > 0 && this.rng.chance(p.confChangeRate)) this.changeMembership(hosts);
     if (p.transferRate > 0 && this.rng.chance(p.transferRate)) this.transfer(hosts);
@@ -88,6 +98,20 @@ export class Workload {
         if (this.rng.chance(p.compactRate)) h.compact(this.rng.nextInt(COMPACT_KEEP_MAX + 1));
       }
     }
+  }
+
+  /** Whether the clients may send another write (see CLIENT_WRITES_PENDING_MAX). */
+  private mayWrite(): boolean {
+    const now = this.target.now();
+    for (const [id, at] of this.pending) {
+      if (now - at >= CLIENT_WRITE_TIMEOUT_STEPS) this.pending.delete(id);
+    }
+    return this.pending.size < CLIENT_WRITES_PENDING_MAX;
+  }
+
+  /** The client of `writeId` got its acknowledgement. */
+  acknowledged(writeId: number): void {
+    this.pending.delete(writeId);
   }
 
   /** Mostly a peer that believes it leads, sometimes any peer (which forwards or refuses). */
@@ -111,8 +135,10 @@ export class Workload {
     );
     if (!refused) {
       this.proposalsMade += ids.length;
-      for (const id of ids)
+      for (const id of ids) {
         this.proposals.set(id, { peer: host.id, incarnation: host.incarnation });
+        this.pending.set(id, this.target.now());
+      }
     }
     return refused ? [] : ids;
   }

@@ -474,6 +474,7 @@ export class Simulator implements HostEnv {
     const id = writeIdOf(e);
     if (id !== undefined && this.workload.isProposer(host, id)) {
       this.checkers.ack(host, id, e, this.step);
+      this.workload.acknowledged(id);
     }
   }
 
