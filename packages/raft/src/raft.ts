@@ -127,11 +127,13 @@ export class Raft {
 
   private loadHardState(hs: HardState): void {
     assert(
-      hs.commit >= this.log.committed && hs.commit <= this.log.lastIndex(),
-      () =>
-        `hard state commit ${hs.commit} is outside [${this.log.committed}, ${this.log.lastIndex()}]`,
+      hs.commit <= this.log.lastIndex(),
+      () => `hard state commit ${hs.commit} is past the last index ${this.log.lastIndex()}`,
     );
-    this.log.committed = hs.commit;
+    // The log starts committed up to its snapshot, which covers applied (so committed)
+    // entries only. The durable commit index may lag it: a host may apply, and snapshot,
+    // before the Ready carrying the commit index is durable.
+    this.log.committed = Math.max(hs.commit, this.log.committed);
     this.term = hs.term;
     this.vote = hs.vote;
   }

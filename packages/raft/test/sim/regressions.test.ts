@@ -133,3 +133,29 @@ describe('thesis §4.3 leaving a joint config under the uncommitted-bytes limit'
 
   it('seed 214 (5 peers)', () => expectSeedPasses(214, 5));
 });
+
+describe('restart with a snapshot past the durable commit index', () => {
+  // The sibling of the applied-index case: the host applied entries 2..3, snapshotted its
+  // state machine at 3 and compacted the log, all before the Ready carrying commit=3 was
+  // durable, then crashed. The core asserted hard state commit >= the snapshot's index.
+  it('restarts with the snapshot index as its commit index', () => {
+    const storage = MemoryStorage.withVoters([1, 2, 3]);
+    storage.append(
+      [1, 2, 3, 4].map((index) => ({
+        term: 1,
+        index,
+        type: EntryType.Normal,
+        data: enc.encode(`e${index}`),
+      })),
+    );
+    storage.createSnapshot(3, storage.snapshot().metadata.confState, new Uint8Array());
+    storage.compact(3);
+    storage.setHardState({ term: 1, vote: 1, commit: 1 });
+    const node = new RawNode({ id: 1, storage, random: new SeededRandom(1), applied: 3 });
+    expect(node.status().hardState.commit).toBe(3);
+    expect(node.status().lastIndex).toBe(4);
+  });
+
+  it('seed 337 (3 peers)', () => expectSeedPasses(337, 3));
+  it('seed 717 (3 peers)', () => expectSeedPasses(717, 3));
+});
