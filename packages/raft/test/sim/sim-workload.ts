@@ -173,7 +173,7 @@ export class Workload {
     if (leaders.length === 0) return;
     const host = this.pickAny(leaders);
     const cs = host.node!.status().confState;
-    const cc = this.chooseConfChange(cs);
+    const cc = this.chooseConfChange(cs, host.id);
     if (!cc) return;
     // Sometimes through a follower, which forwards it.
     const via = this.rng.chance(0.2) ? this.pickAny(hosts) : host;
@@ -191,8 +191,14 @@ export class Workload {
     }
   }
 
-  /** A random valid-looking change within the size bounds; the core may still refuse it. */
-  chooseConfChange(cs: ConfState): ConfChange | undefined {
+  /**
+   * A random valid-looking change within the size bounds; the core may still refuse it.
+   * Like TiKV's operators it never removes or demotes the leader it goes through: a leader
+   * that applies its own removal steps down, and with memberships taking effect when
+   * applied, the remaining voters may never learn that the new one is committed (see
+   * etcd-io/etcd#12359). Leadership moves first, by transfer.
+   */
+  chooseConfChange(cs: ConfState, leader: PeerId): ConfChange | undefined {
     if (cs.votersOutgoing.length > 0) return cs.autoLeave ? undefined : LEAVE_JOINT;
     const n = this.initialSize;
     const options: (() => ConfChangeSingle | undefined)[] = [];
@@ -205,9 +211,10 @@ export class Workload {
     if (cs.learners.length > 0 && voters < n + VOTERS_ABOVE_INITIAL_MAX) {
       options.push(() => ({ type: ConfChangeType.AddVoter, peerId: this.pickAny(cs.learners) }));
     }
-    if (voters > n - VOTERS_BELOW_INITIAL_MAX) {
-      options.push(() => ({ type: ConfChangeType.RemovePeer, peerId: this.pickAny(cs.voters) }));
-      options.push(() => ({ type: ConfChangeType.AddLearner, peerId: this.pickAny(cs.voters) }));
+    const others = cs.voters.filter((id) => id !== leader);
+    if (voters > n - VOTERS_BELOW_INITIAL_MAX && others.length > 0) {
+      options.push(() => ({ type: ConfChangeType.RemovePeer, peerId: this.pickAny(others) }));
+      options.push(() => ({ type: ConfChangeType.AddLearner, peerId: this.pickAny(others) }));
     }
     if (cs.learners.length > 0) {
       options.push(() => ({ type: ConfChangeType.RemovePeer, peerId: this.pickAny(cs.learners) }));

@@ -223,24 +223,38 @@ export class Simulator implements HostEnv {
     host.start(this.peerSeeds.nextUint32());
   }
 
-  /** Creates peers the newest membership adds and stops the ones it removed. */
+  /**
+   * Creates peers the newest membership adds, and stops the ones it removed once every
+   * voter of the new membership has applied it (as a placement driver would wait for).
+   * Stopping a removed peer as soon as its removal is committed, as thesis §4.3 allows,
+   * is not live here: a membership takes effect when applied (as in etcd), so a voter that
+   * has not applied it yet still needs the old majority to elect a leader (seeds 586, 693,
+   * 912 with 3 peers deadlocked that way).
+   */
   private reconcileMembership(): void {
-    this.membershipChanged = false;
-    const cs = this.latestConf.confState;
+    const { index, confState: cs } = this.latestConf;
     const members = new Set([
       ...cs.voters,
       ...cs.votersOutgoing,
       ...cs.learners,
       ...cs.learnersNext,
     ]);
-    for (const id of [...members].sort((a, b) => a - b)) {
-      if (this.hosts.has(id) || this.removed.has(id)) continue;
-      this.log(`${id}: created empty (membership at ${this.latestConf.index})`);
-      this.newHost(id, StateMachine.empty()).start(this.peerSeeds.nextUint32());
+    if (this.membershipChanged) {
+      this.membershipChanged = false;
+      for (const id of [...members].sort((a, b) => a - b)) {
+        if (this.hosts.has(id) || this.removed.has(id)) continue;
+        this.log(`${id}: created empty (membership at ${index})`);
+        this.newHost(id, StateMachine.empty()).start(this.peerSeeds.nextUint32());
+      }
     }
+    if (this.hostList().every((h) => members.has(h.id))) return;
+    const applied = [...cs.voters, ...cs.votersOutgoing].every(
+      (id) => (this.hosts.get(id)?.stateMachine.applied ?? index) >= index,
+    );
+    if (!applied) return;
     for (const host of this.hostList()) {
       if (members.has(host.id)) continue;
-      this.log(`${host.id}: stopped (removed at ${this.latestConf.index})`);
+      this.log(`${host.id}: stopped (removed at ${index})`);
       host.crash();
       this.hosts.delete(host.id);
       this.removed.add(host.id);
@@ -272,7 +286,7 @@ export class Simulator implements HostEnv {
     for (const f of this.network.takeDue(this.step)) this.deliver(f);
     for (const h of hosts) h.persistDue(this.step);
     for (const h of hosts) h.applyDue(this.step);
-    if (this.membershipChanged) this.reconcileMembership();
+    this.reconcileMembership();
     this.checkers.afterStep(this.hostList());
   }
 
