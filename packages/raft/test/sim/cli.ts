@@ -83,6 +83,7 @@ function main(): void {
   const started = performance.now();
   let runs = 0;
   let healTicksMax = 0;
+  const totals: Record<string, number> = {};
   for (const peers of o.peers) {
     for (const seed of seeds) {
       const r = runSimulation({
@@ -91,6 +92,7 @@ function main(): void {
         ...(o.verbose ? { onEvent: (line: string) => console.log(line) } : {}),
       });
       runs++;
+      for (const [k, v] of Object.entries(r.stats)) totals[k] = (totals[k] ?? 0) + v;
       if (r.ok) {
         healTicksMax = Math.max(healTicksMax, r.healTicks ?? 0);
         if (o.seed !== undefined) {
@@ -107,6 +109,7 @@ function main(): void {
   console.log(
     `\n${runs} runs, ${failures.length} failed, ${seconds}s; slowest heal ${healTicksMax} ticks`,
   );
+  if (o.seed === undefined) console.log(`totals: ${JSON.stringify(totals)}`);
   if (failures.length > 0) {
     console.log('replay failures with:');
     for (const r of failures) console.log(`  ${replayCommand(r)}`);

@@ -212,6 +212,10 @@ export class Checkers {
     return undefined;
   }
 
+  get leaderTerms(): number {
+    return this.leaderOfTerm.size;
+  }
+
   get committedLength(): number {
     return this.committedLog.size;
   }

@@ -73,6 +73,13 @@ export interface FaultProfile {
   readonly pauseMaxSteps: number;
   /** A Ready becomes durable [0, persistDelayMaxSteps] steps after it is taken. */
   readonly persistDelayMaxSteps: number;
+  /**
+   * Chance per Ready that the disk stalls (an fsync that takes long): the Ready, and every
+   * later one, waits up to diskStallMaxSteps. Entries and votes stay volatile meanwhile,
+   * which is when a crash costs the most.
+   */
+  readonly diskStallRate: number;
+  readonly diskStallMaxSteps: number;
   /** Committed entries are applied [0, applyDelayMaxSteps] steps after they are handed out. */
   readonly applyDelayMaxSteps: number;
 }
@@ -108,26 +115,28 @@ export function chooseProfile(rng: SeededRandom): RunProfile {
     maxDelaySteps: rng.nextInt(4),
     longDelayRate: maybe(rng, 0.01),
     longDelayMaxSteps: 30,
-    partitionRate: maybe(rng, 0.02),
-    partitionMaxSteps: 40,
+    partitionRate: maybe(rng, 0.03),
+    partitionMaxSteps: 60,
     linkCutRate: maybe(rng, 0.02),
     linkCutMaxSteps: 40,
-    crashRate: maybe(rng, 0.015),
-    downMaxSteps: 40,
-    pauseRate: maybe(rng, 0.01),
+    crashRate: maybe(rng, 0.03),
+    downMaxSteps: 30,
+    pauseRate: maybe(rng, 0.02),
     pauseMaxSteps: 30,
     persistDelayMaxSteps: rng.nextInt(4),
+    diskStallRate: maybe(rng, 0.02),
+    diskStallMaxSteps: 20,
     applyDelayMaxSteps: rng.nextInt(4),
   };
   const workload: WorkloadProfile = {
     proposeRate: 0.2 + 0.5 * rng.nextFloat(),
     confChangeRate: maybe(rng, 0.03),
-    readRate: maybe(rng, 0.1),
+    readRate: maybe(rng, 0.3),
     transferRate: maybe(rng, 0.01),
     compactRate: maybe(rng, 0.01),
   };
   // Small caps make batching, window-full pauses and refusals happen in a short run.
-  const maxMessageBytes = pick(rng, [64, 256, 1024 * 1024]);
+  const maxMessageBytes = pick(rng, [256, 1024, 1024 * 1024]);
   const raft: Partial<RaftConfig> = {
     maxMessageBytes,
     maxInflightMessages: pick(rng, [1, 2, 4, 256]),
@@ -135,7 +144,7 @@ export function chooseProfile(rng: SeededRandom): RunProfile {
     maxInflightBytes: pick(rng, [0, 4 * maxMessageBytes]),
     maxUncommittedEntriesBytes: pick(rng, [64, 1024, 64 * 1024 * 1024]),
     maxCommittedBytesPerReady: pick(rng, [32, 512, 64 * 1024 * 1024]),
-    checkQuorum: rng.chance(0.8),
+    checkQuorum: rng.chance(0.5),
     preVote: rng.chance(0.8),
     disableProposalForwarding: rng.chance(0.2),
   };
@@ -162,5 +171,6 @@ export function healedFaults(f: FaultProfile): FaultProfile {
     linkCutRate: 0,
     crashRate: 0,
     pauseRate: 0,
+    diskStallRate: 0,
   };
 }

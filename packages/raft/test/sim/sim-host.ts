@@ -178,11 +178,16 @@ export class SimHost {
           at: now + this.rng.nextInt(this.faults.applyDelayMaxSteps + 1),
         });
       }
-      this.persistQueue.push({
-        item: rd,
-        at: now + this.rng.nextInt(this.faults.persistDelayMaxSteps + 1),
-      });
+      this.persistQueue.push({ item: rd, at: now + this.persistDelay() });
     }
+  }
+
+  private persistDelay(): number {
+    const f = this.faults;
+    if (f.diskStallRate > 0 && this.rng.chance(f.diskStallRate)) {
+      return this.rng.nextInt(f.diskStallMaxSteps + 1);
+    }
+    return this.rng.nextInt(f.persistDelayMaxSteps + 1);
   }
 
   /** Makes due Readys durable, in order, then reports them and sends what waited for them. */

@@ -101,21 +101,13 @@ export class SimNetwork {
     return undefined;
   }
 
-  /** Splits `peers` into two random non-empty groups until step `until`. */
-  partition(peers: readonly PeerId[], until: number): PeerId[][] {
+  /** Partitions the peers into `sides` (which cannot talk to each other) until `until`. */
+  partition(sides: readonly (readonly PeerId[])[], until: number): void {
     this.groups.clear();
-    const shuffled = [...peers];
-    for (let i = shuffled.length - 1; i > 0; i--) {
-      const j = this.rng.nextInt(i + 1);
-      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
-    }
-    const cut = 1 + this.rng.nextInt(Math.max(1, shuffled.length - 1));
-    const sides = [shuffled.slice(0, cut), shuffled.slice(cut)];
     sides.forEach((side, g) => {
       for (const id of side) this.groups.set(id, g);
     });
     this.partitionEndsAt = until;
-    return sides;
   }
 
   get partitioned(): boolean {

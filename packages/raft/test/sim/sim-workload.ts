@@ -55,9 +55,9 @@ interface Read {
  * without it a leader whose followers lag (tiny messages, a window of one, lossy links) takes
  * writes faster than it can replicate them, and the heal phase inherits an unbounded backlog.
  */
-const CLIENT_WRITES_PENDING_MAX = 24;
+const CLIENT_WRITES_PENDING_MAX = 48;
 /** A client gives up on a write after this many steps (its proposal may have been lost). */
-const CLIENT_WRITE_TIMEOUT_STEPS = 60;
+const CLIENT_WRITE_TIMEOUT_STEPS = 30;
 /** Compaction keeps up to this many applied entries in the log, so some catch-ups use it. */
 const COMPACT_KEEP_MAX = 4;
 /** Writes per proposal at most: proposeMany batches them into one append. */
@@ -90,7 +90,7 @@ export class Workload {
     if (hosts.length === 0) return;
     const p = this.profile;
     if (this.rng.chance(p.proposeRate) && this.mayWrite()) this.propose(this.pickTarget(hosts));
-    if (p.readRate > 0 && this.rng.chance(p.readRate)) this.read(this.pickAny(hosts));
+    if (p.readRate > 0 && this.rng.chance(p.readRate)) this.read(this.pickTarget(hosts));
     if (p.confChangeRate > 0 && this.rng.chance(p.confChangeRate)) this.changeMembership(hosts);
     if (p.transferRate > 0 && this.rng.chance(p.transferRate)) this.transfer(hosts);
     if (p.compactRate > 0) {

@@ -61,6 +61,8 @@ export interface SimStats {
   messagesDelivered: number;
   messagesDropped: number;
   maxTerm: number;
+  /** Terms in which some peer became leader. */
+  leadersElected: number;
   crashes: number;
   partitions: number;
   writesProposed: number;
@@ -126,6 +128,7 @@ export class Simulator implements HostEnv {
     messagesDelivered: 0,
     messagesDropped: 0,
     maxTerm: 0,
+    leadersElected: 0,
     crashes: 0,
     partitions: 0,
     writesProposed: 0,
@@ -528,6 +531,7 @@ export class Simulator implements HostEnv {
   ): SimResult {
     this.stats.writesProposed = this.workload.proposalsMade;
     this.stats.writesAcknowledged = this.checkers.acks.length;
+    this.stats.leadersElected = this.checkers.leaderTerms;
     this.stats.partitions = this.faults.partitions;
     this.stats.finalPeers = this.hosts.size;
     this.stats.committedIndex = this.checkers.committedLength;
