@@ -61,7 +61,8 @@ export class SimStorage extends MemoryStorage {
 /** What a host reports to the simulator (checkers, workload, membership). */
 export interface HostEnv {
   now(): number;
-  log(line: string): void;
+  /** An event for the log; a function when building the line costs (it may not be kept). */
+  log(line: string | (() => string)): void;
   /**
    * A message leaves the host. For messages that waited for durability, `durableLastIndex`
    * is the durable log's last index right after their Ready was written.
@@ -105,8 +106,8 @@ export class SimHost {
     this.storage = new SimStorage(() => this.stateMachine.confState);
   }
 
-  private log(line: string): void {
-    this.env.log(`${this.id}: ${line}`);
+  private log(line: string | (() => string)): void {
+    this.env.log(() => `${this.id}: ${typeof line === 'string' ? line : line()}`);
   }
 
   get running(): boolean {
@@ -169,7 +170,7 @@ export class SimHost {
     const now = this.env.now();
     while (node.hasReady()) {
       const rd = node.ready();
-      this.log(describeReady(rd));
+      this.log(() => describeReady(rd));
       for (const m of rd.messages) this.env.send(this, m);
       this.reads.push(...rd.readStates);
       for (const e of rd.committedEntries) {
@@ -211,7 +212,7 @@ export class SimHost {
       } else {
         node.persisted(done[done.length - 1]!.number);
       }
-      this.log(`persisted through #${done[done.length - 1]!.number}`);
+      this.log(() => `persisted through #${done[done.length - 1]!.number}`);
       for (const { m, durableLastIndex } of out) this.env.send(this, m, durableLastIndex);
     });
   }

@@ -56,8 +56,15 @@ export function fnv1a(hash: number, bytes: Uint8Array): number {
 
 const FNV_OFFSET = 0x811c9dc5;
 
+/** Mixes a non-negative integer (below 2^53) into an FNV-1a hash, 16 bits at a time. */
 function mixNumber(hash: number, n: number): number {
-  return fnv1a(hash, encoder.encode(`${n};`));
+  let h = hash;
+  let rest = n;
+  for (let i = 0; i < 4; i++) {
+    h = Math.imul(h ^ (rest & 0xffff), 0x01000193) >>> 0;
+    rest = Math.floor(rest / 0x10000);
+  }
+  return h;
 }
 
 /** The identity of an entry (term, type, payload) as one string, for log comparisons. */

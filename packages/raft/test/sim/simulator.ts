@@ -54,6 +54,11 @@ export interface SimOptions {
   readonly healTicksMax?: number;
   /** Receives every event as it happens (the CLI's --verbose). */
   readonly onEvent?: (line: string) => void;
+  /**
+   * Keep the newest events for the result. Off by default: building the event lines costs
+   * a fifth of a run, so runSimulation replays a failed seed with it on instead.
+   */
+  readonly record?: boolean;
 }
 
 export interface SimStats {
@@ -102,7 +107,14 @@ export function replayCommand(r: Pick<SimResult, 'seed' | 'peers'>): string {
 }
 
 export function runSimulation(options: SimOptions): SimResult {
-  return new Simulator(options).run();
+  const r = new Simulator(options).run();
+  if (r.ok || options.record || options.onEvent) return r;
+  // Same seed, same run: replay it to collect the events that led to the failure.
+  const replay = new Simulator({ ...options, record: true }).run();
+  if (replay.failure !== r.failure) {
+    throw new Error(`seed ${options.seed} did not replay: ${r.failure} / ${replay.failure}`);
+  }
+  return replay;
 }
 
 export class Simulator implements HostEnv {
@@ -118,6 +130,7 @@ export class Simulator implements HostEnv {
   private step = 0;
   private phase: 'fault' | 'heal' = 'fault';
   private events: string[] = [];
+  private readonly recording: boolean;
   private reports: Report[] = [];
   /** The newest membership any peer applied (it is committed, so it is everyone's future). */
   private latestConf: { index: number; confState: ConfState };
@@ -141,6 +154,7 @@ export class Simulator implements HostEnv {
   };
 
   constructor(private readonly options: SimOptions) {
+    this.recording = options.record === true || options.onEvent !== undefined;
     const root = new SeededRandom(options.seed);
     const stream = () => new SeededRandom(root.nextUint32());
     this.profile = chooseProfile(stream());
@@ -306,7 +320,7 @@ export class Simulator implements HostEnv {
       return;
     }
     this.stats.messagesDelivered++;
-    this.log(`deliver ${describeMessage(m)}`);
+    this.log(() => `deliver ${describeMessage(m)}`);
     to.input((node) => node.step(m));
     if (m.type === MessageType.Snapshot) this.report(f, 'snapshot-finished');
   }
@@ -314,7 +328,7 @@ export class Simulator implements HostEnv {
   private dropped(f: InFlight, reason: DropReason | 'down'): void {
     const m = f.message;
     this.stats.messagesDropped++;
-    this.log(`drop (${reason}) ${describeMessage(m)}`);
+    this.log(() => `drop (${reason}) ${describeMessage(m)}`);
     if (m.type === MessageType.Snapshot) this.report(f, 'snapshot-failed');
     else if (reason !== 'lost' && m.type === MessageType.Append) this.report(f, 'unreachable');
   }
@@ -324,13 +338,21 @@ export class Simulator implements HostEnv {
     this.reports.push({ peer: m.from, incarnation: f.senderIncarnation, to: m.to, kind });
   }
 
-  /** Transport reports reach the sender one step later, if it is still the same process. */
+  /**
+   * Transport reports reach the sender one step later (or when it resumes from a pause), if
+   * it is still the same process. A lost report would leave the leader waiting for the
+   * snapshot forever: the core relies on the host to report every snapshot's outcome.
+   */
   private flushReports(): void {
     const reports = this.reports;
     this.reports = [];
     for (const r of reports) {
       const host = this.hosts.get(r.peer);
-      if (!host?.running || host.incarnation !== r.incarnation || host.paused(this.step)) continue;
+      if (!host?.running || host.incarnation !== r.incarnation) continue;
+      if (host.paused(this.step)) {
+        this.reports.push(r);
+        continue;
+      }
       this.log(`${r.peer}: report ${r.kind} ${r.to}`);
       host.input((node) => {
         if (r.kind === 'unreachable') node.reportUnreachable(r.to);
@@ -428,8 +450,9 @@ export class Simulator implements HostEnv {
     return this.step;
   }
 
-  log(line: string): void {
-    const text = `[${this.step}] ${line}`;
+  log(line: string | (() => string)): void {
+    if (!this.recording) return;
+    const text = `[${this.step}] ${typeof line === 'string' ? line : line()}`;
     this.options.onEvent?.(text);
     this.events.push(text);
     if (this.events.length > 2 * EVENT_LOG_LINES_MAX)
@@ -443,7 +466,7 @@ export class Simulator implements HostEnv {
     const sent = this.network.send(m, this.step, host.incarnation);
     if (typeof sent === 'string') {
       this.stats.messagesDropped++;
-      this.log(`${host.id}: send ${describeMessage(m)} -> dropped (${sent})`);
+      this.log(() => `${host.id}: send ${describeMessage(m)} -> dropped (${sent})`);
       if (m.type === MessageType.Snapshot) {
         this.reports.push({
           peer: host.id,
@@ -454,9 +477,9 @@ export class Simulator implements HostEnv {
       }
       return;
     }
-    const when = sent.map((f) => f.deliverAt).join(',');
     this.log(
-      `${host.id}: send${afterPersist ? ' (after persist)' : ''} ${describeMessage(m)} @${when}`,
+      () =>
+        `${host.id}: send${afterPersist ? ' (after persist)' : ''} ${describeMessage(m)} @${sent.map((f) => f.deliverAt).join(',')}`,
     );
   }
 
