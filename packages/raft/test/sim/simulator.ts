@@ -111,7 +111,8 @@ export function runSimulation(options: SimOptions): SimResult {
   if (r.ok || options.record || options.onEvent) return r;
   // Same seed, same run: replay it to collect the events that led to the failure.
   const replay = new Simulator({ ...options, record: true }).run();
-  if (replay.failure !== r.failure) {
+  const firstLine = (x: SimResult) => `${x.step} ${x.failure?.split('\n')[0]}`;
+  if (firstLine(replay) !== firstLine(r)) {
     throw new Error(`seed ${options.seed} did not replay: ${r.failure} / ${replay.failure}`);
   }
   return replay;
