@@ -80,6 +80,8 @@ export interface FaultProfile {
    */
   readonly diskStallRate: number;
   readonly diskStallMaxSteps: number;
+  /** Chance per step and peer that the peer's clock misses a tick (clocks drift apart). */
+  readonly tickSkipRate: number;
   /** Committed entries are applied [0, applyDelayMaxSteps] steps after they are handed out. */
   readonly applyDelayMaxSteps: number;
 }
@@ -127,12 +129,13 @@ export function chooseProfile(rng: SeededRandom): RunProfile {
     diskStallRate: maybe(rng, 0.02),
     diskStallMaxSteps: 20,
     applyDelayMaxSteps: rng.nextInt(4),
+    tickSkipRate: maybe(rng, 0.1),
   };
   const workload: WorkloadProfile = {
     proposeRate: 0.2 + 0.5 * rng.nextFloat(),
     confChangeRate: maybe(rng, 0.03),
     readRate: maybe(rng, 0.3),
-    transferRate: maybe(rng, 0.01),
+    transferRate: maybe(rng, 0.03),
     compactRate: maybe(rng, 0.01),
   };
   // Small caps make batching, window-full pauses and refusals happen in a short run.

@@ -93,6 +93,11 @@ export class SimHost {
   private persistQueue: Timed<Ready>[] = [];
   private applyQueue: Timed<Entry>[] = [];
   private reads: ReadState[] = [];
+  /**
+   * The hard state as of the last write that was synced. Readys with mustSync false are
+   * written without an fsync, so a crash may lose them; they may only move the commit index.
+   */
+  private syncedHardState: HardState;
 
   constructor(
     readonly id: PeerId,
@@ -104,6 +109,7 @@ export class SimHost {
   ) {
     this.stateMachine = stateMachine;
     this.storage = new SimStorage(() => this.stateMachine.confState);
+    this.syncedHardState = this.storage.hardState;
   }
 
   private log(line: string | (() => string)): void {
@@ -143,8 +149,15 @@ export class SimHost {
     this.env.observe(this);
   }
 
-  /** Loses everything volatile; the durable storage and state machine stay. */
+  /**
+   * Loses everything volatile; the durable storage and state machine stay, except that an
+   * unsynced hard state (a moved commit index) is lost half the time.
+   */
   crash(): void {
+    if (this.storage.hardState !== this.syncedHardState && this.rng.chance(0.5)) {
+      this.log(`crash loses unsynced commit ${this.storage.hardState.commit}`);
+      this.storage.setHardState(this.syncedHardState);
+    }
     this.node = undefined;
     this.persistQueue = [];
     this.applyQueue = [];
@@ -219,6 +232,19 @@ export class SimHost {
 
   /** One Ready's durable write: snapshot, entries and hard state together. */
   private write(rd: Ready): void {
+    if (!rd.mustSync) {
+      // Only the commit index may move without an fsync: anything else must survive a crash.
+      const hs = rd.hardState ?? this.storage.hardState;
+      const durable = this.storage.hardState;
+      if (
+        rd.entries.length > 0 ||
+        rd.snapshot ||
+        hs.term !== durable.term ||
+        hs.vote !== durable.vote
+      ) {
+        throw new Error(`Ready #${rd.number} needs an fsync but says mustSync=false`);
+      }
+    }
     if (rd.snapshot) {
       // Entries handed out before the snapshot come first; the snapshot then replaces all.
       this.applyAll(Number.POSITIVE_INFINITY);
@@ -231,6 +257,7 @@ export class SimHost {
       this.storage.setHardState(rd.hardState);
       this.env.hardStatePersisted(this, rd.hardState);
     }
+    if (rd.mustSync) this.syncedHardState = this.storage.hardState;
   }
 
   /** Applies committed entries that are due, then serves the reads they make possible. */

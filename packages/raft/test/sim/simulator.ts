@@ -128,6 +128,7 @@ export class Simulator implements HostEnv {
   private readonly faults: FaultInjector;
   private readonly hostRng: SeededRandom;
   private readonly peerSeeds: SeededRandom;
+  private readonly clockRng: SeededRandom;
   private step = 0;
   private phase: 'fault' | 'heal' = 'fault';
   private events: string[] = [];
@@ -174,6 +175,7 @@ export class Simulator implements HostEnv {
       this.network,
       this.faultTarget(),
     );
+    this.clockRng = stream();
     const voters: PeerId[] = [];
     for (let id = 1; id <= options.peers; id++) voters.push(id);
     const confState: ConfState = { ...EMPTY_CONF_STATE, voters };
@@ -297,8 +299,11 @@ export class Simulator implements HostEnv {
       this.healActions();
     }
     const hosts = this.hostList();
+    const skip = this.phase === 'fault' ? this.profile.faults.tickSkipRate : 0;
     for (const h of hosts) {
-      if (h.running && !h.paused(this.step)) h.input((node) => node.tick());
+      if (!h.running || h.paused(this.step)) continue;
+      if (skip > 0 && this.clockRng.chance(skip)) continue;
+      h.input((node) => node.tick());
     }
     this.flushReports();
     for (const f of this.network.takeDue(this.step)) this.deliver(f);
