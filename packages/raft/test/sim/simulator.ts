@@ -24,9 +24,7 @@ import {
   type Message,
   MessageType,
   type PeerId,
-  type RawNode,
   type ReadState,
-  Role,
   SeededRandom,
   type Snapshot,
   SnapshotStatus,
@@ -41,57 +39,12 @@ import {
   type RunProfile,
 } from './sim-config.js';
 import { FaultInjector } from './sim-faults.js';
+import { describePeers, HealPhase } from './sim-heal.js';
 import { type HostEnv, SimHost } from './sim-host.js';
 import { type DropReason, describeMessage, type InFlight, SimNetwork } from './sim-network.js';
+import { emptyStats, type SimOptions, type SimResult, type SimStats } from './sim-result.js';
 import { readIdOf, StateMachine, writeIdOf } from './sim-state-machine.js';
 import { Workload } from './sim-workload.js';
-
-export interface SimOptions {
-  readonly seed: number;
-  /** Initial group size (3 and 5 in CI). */
-  readonly peers: number;
-  readonly faultSteps?: number;
-  readonly healTicksMax?: number;
-  /** Receives every event as it happens (the CLI's --verbose). */
-  readonly onEvent?: (line: string) => void;
-  /**
-   * Keep the newest events for the result. Off by default: building the event lines costs
-   * a fifth of a run, so runSimulation replays a failed seed with it on instead.
-   */
-  readonly record?: boolean;
-}
-
-export interface SimStats {
-  messagesSent: number;
-  messagesDelivered: number;
-  messagesDropped: number;
-  maxTerm: number;
-  /** Terms in which some peer became leader. */
-  leadersElected: number;
-  crashes: number;
-  partitions: number;
-  writesProposed: number;
-  writesAcknowledged: number;
-  readsServed: number;
-  confChangesApplied: number;
-  snapshotsInstalled: number;
-  finalPeers: number;
-  committedIndex: number;
-}
-
-export interface SimResult {
-  readonly seed: number;
-  readonly peers: number;
-  readonly ok: boolean;
-  readonly failure?: string;
-  readonly phase: 'fault' | 'heal';
-  readonly step: number;
-  /** Ticks the heal phase needed (on success). */
-  readonly healTicks?: number;
-  /** The newest events before the end of the run. */
-  readonly events: string[];
-  readonly stats: SimStats;
-}
 
 /** A pending transport report to a sender (snapshot outcome, unreachable peer). */
 interface Report {
@@ -101,11 +54,12 @@ interface Report {
   readonly kind: 'snapshot-finished' | 'snapshot-failed' | 'unreachable';
 }
 
-/** The command that replays one run with its whole event log. */
-export function replayCommand(r: Pick<SimResult, 'seed' | 'peers'>): string {
-  return `pnpm sim --seed ${r.seed} --peers ${r.peers} --verbose`;
-}
+export { replayCommand, type SimOptions, type SimResult, type SimStats } from './sim-result.js';
 
+/**
+ * Runs one seed. A failed run is run again with its event log recorded (runs are
+ * deterministic), so the result carries the events that led to the failure.
+ */
 export function runSimulation(options: SimOptions): SimResult {
   const r = new Simulator(options).run();
   if (r.ok || options.record || options.onEvent) return r;
@@ -118,6 +72,7 @@ export function runSimulation(options: SimOptions): SimResult {
   return replay;
 }
 
+/** One run of the simulator; see the file header. The host environment of every peer. */
 export class Simulator implements HostEnv {
   readonly profile: RunProfile;
   private readonly network: SimNetwork;
@@ -137,23 +92,8 @@ export class Simulator implements HostEnv {
   /** The newest membership any peer applied (it is committed, so it is everyone's future). */
   private latestConf: { index: number; confState: ConfState };
   private membershipChanged = false;
-  private marker: { ids: number[]; at: number } | undefined = undefined;
-  private readonly stats: SimStats = {
-    messagesSent: 0,
-    messagesDelivered: 0,
-    messagesDropped: 0,
-    maxTerm: 0,
-    leadersElected: 0,
-    crashes: 0,
-    partitions: 0,
-    writesProposed: 0,
-    writesAcknowledged: 0,
-    readsServed: 0,
-    confChangesApplied: 0,
-    snapshotsInstalled: 0,
-    finalPeers: 0,
-    committedIndex: 0,
-  };
+  private readonly healing: HealPhase;
+  private readonly stats: SimStats = emptyStats();
 
   constructor(private readonly options: SimOptions) {
     this.recording = options.record === true || options.onEvent !== undefined;
@@ -176,6 +116,7 @@ export class Simulator implements HostEnv {
       this.faultTarget(),
     );
     this.clockRng = stream();
+    this.healing = new HealPhase(() => this.hostList(), this.workload, this.checkers);
     const voters: PeerId[] = [];
     for (let id = 1; id <= options.peers; id++) voters.push(id);
     const confState: ConfState = { ...EMPTY_CONF_STATE, voters };
@@ -296,7 +237,7 @@ export class Simulator implements HostEnv {
       this.faults.step();
       this.workload.step();
     } else {
-      this.healActions();
+      this.healing.step(this.step);
     }
     const hosts = this.hostList();
     const skip = this.phase === 'fault' ? this.profile.faults.tickSkipRate : 0;
@@ -378,76 +319,20 @@ export class Simulator implements HostEnv {
     this.phase = 'heal';
     this.log('HEAL: network healed, crashed peers restart');
     this.network.heal();
-    const faults = healedFaults(this.profile.faults);
-    this.network.setFaults(faults);
+    this.network.setFaults(healedFaults(this.profile.faults));
     this.faults.restartAll();
     const healTicksMax = this.options.healTicksMax ?? HEAL_TICKS_MAX;
     for (let t = 1; t <= healTicksMax; t++) {
       this.runStep();
-      if (this.healed() === undefined) {
+      if (this.healing.missing() === undefined) {
         this.log(`HEALED after ${t} ticks`);
         return t;
       }
     }
     throw new SimulationFailure(
-      `no agreement ${healTicksMax} ticks after healing: ${this.healed()}\n${this.describePeers()}`,
+      `no agreement ${healTicksMax} ticks after healing: ${this.healing.missing()}\n` +
+        describePeers(this.hostList()),
     );
-  }
-
-  private leaders(): SimHost[] {
-    return this.hostList().filter((h) => h.role === Role.Leader);
-  }
-
-  /** The heal phase's client: a fresh write at the leader, retried until it is acknowledged. */
-  private healActions(): void {
-    const leaders = this.leaders();
-    if (leaders.length !== 1) return;
-    const leader = leaders[0]!;
-    if (this.step % 5 === 0) this.workload.leaveJointIfExplicit(leader);
-    const acked = this.marker !== undefined && this.markerAcked();
-    const retry = this.marker === undefined || this.step - this.marker.at >= 20;
-    if (!acked && retry) {
-      const ids = this.workload.propose(leader);
-      if (ids.length > 0) this.marker = { ids, at: this.step };
-    }
-  }
-
-  private markerAcked(): boolean {
-    const ids = this.marker?.ids ?? [];
-    return ids.length > 0 && ids.every((id) => this.checkers.acks.some((a) => a.writeId === id));
-  }
-
-  /** Undefined once the group agrees; otherwise what is still missing. */
-  private healed(): string | undefined {
-    const leaders = this.leaders();
-    if (leaders.length !== 1) return `${leaders.length} leaders`;
-    if (!this.markerAcked()) return 'the fresh write is not acknowledged';
-    const hosts = this.hostList();
-    const applied = hosts[0]!.stateMachine.applied;
-    for (const h of hosts) {
-      if (h.stateMachine.applied !== applied) return `applied indexes differ`;
-      const missing = this.checkers.allAcksApplied(h);
-      if (missing) return missing;
-    }
-    if (applied < leaders[0]!.node!.raft.log.lastIndex()) return 'the leader has unapplied entries';
-    return undefined;
-  }
-
-  private describePeers(): string {
-    return this.hostList()
-      .map((h) => {
-        const n = h.node;
-        if (!n) return `  ${h.id}: down`;
-        const s = n.status();
-        const cs = s.confState;
-        return (
-          `  ${h.id}: ${s.softState.role} t${s.hardState.term} leader=${s.softState.leaderId} ` +
-          `${n.raft.log.describe()} sm.applied=${h.stateMachine.applied} ` +
-          `voters=[${cs.voters}] outgoing=[${cs.votersOutgoing}] learners=[${cs.learners}]` +
-          progressOf(n)
-        );
-      })
-      .join('\n');
   }
 
   // ---- HostEnv ---------------------------------------------------------------------------
@@ -563,7 +448,7 @@ export class Simulator implements HostEnv {
     this.stats.leadersElected = this.checkers.leaderTerms;
     this.stats.partitions = this.faults.partitions;
     this.stats.finalPeers = this.hosts.size;
-    this.stats.committedIndex = this.checkers.committedLength;
+    this.stats.committedEntries = this.checkers.committedLength;
     return {
       seed: this.options.seed,
       peers: this.options.peers,
@@ -576,11 +461,4 @@ export class Simulator implements HostEnv {
       stats: this.stats,
     };
   }
-}
-
-/** A leader's view of its followers, for failure reports. */
-function progressOf(node: RawNode): string {
-  const lines: string[] = [];
-  node.raft.trk.visit((id, pr) => lines.push(`\n      ${id}: ${pr.describe()}`));
-  return node.raft.role === Role.Leader ? lines.join('') : '';
 }
