@@ -58,6 +58,7 @@ export class Checkers {
   private readonly stateAt = new Map<number, number>();
   /** Durable votes: "term/voter" -> candidate. */
   private readonly votes = new Map<string, PeerId>();
+  private readonly durableTerms = new Map<PeerId, number>();
   private readonly watches = new Map<PeerId, CommitWatch>();
   readonly acks: Ack[] = [];
   private readonly ackedWrites = new Set<number>();
@@ -72,11 +73,23 @@ export class Checkers {
     else if (other !== host.id) fail(`two leaders in term ${raft.term}: ${other} and ${host.id}`);
   }
 
+  /** A (re)starting peer must find the term (and so the vote) it last made durable. */
+  restarted(host: SimHost): void {
+    this.durableTermNeverFalls(host, host.storage.hardState.term);
+  }
+
+  private durableTermNeverFalls(host: SimHost, term: number): void {
+    const before = this.durableTerms.get(host.id) ?? 0;
+    if (term < before) fail(`peer ${host.id}'s durable term went back from ${before} to ${term}`);
+    this.durableTerms.set(host.id, term);
+  }
+
   leaderOf(term: number): PeerId | undefined {
     return this.leaderOfTerm.get(term);
   }
 
   hardStatePersisted(host: SimHost, hs: HardState): void {
+    this.durableTermNeverFalls(host, hs.term);
     if (hs.vote === NONE) return;
     const key = `${hs.term}/${host.id}`;
     const before = this.votes.get(key);

@@ -131,6 +131,8 @@ export class SimHost {
   /** Starts (or restarts) the peer from its durable state. */
   start(randomSeed: number): void {
     this.incarnation++;
+    // Whatever is durable when a peer starts is synced (bootstrap writes it directly).
+    this.syncedHardState = this.storage.hardState;
     this.node = new RawNode({
       id: this.id,
       storage: this.storage,

@@ -153,6 +153,7 @@ export class Simulator implements HostEnv {
       });
       host.storage.setHardState({ term: b, vote: 0, commit: b });
     }
+    this.checkers.restarted(host);
     host.start(this.peerSeeds.nextUint32());
   }
 
@@ -181,6 +182,7 @@ export class Simulator implements HostEnv {
   }
 
   private restart(host: SimHost): void {
+    this.checkers.restarted(host);
     host.start(this.peerSeeds.nextUint32());
   }
 
