@@ -16,6 +16,7 @@ interface CliOptions {
   start: number;
   seed: number | undefined;
   peers: number[];
+  steps: number | undefined;
   verbose: boolean;
 }
 
@@ -24,10 +25,18 @@ const USAGE =
   '  --seeds N    run N seeds (default 100) starting at --start (default 1)\n' +
   '  --seed X     replay seed X only\n' +
   '  --peers K    initial group size (default: both 3 and 5)\n' +
+  '  --steps N    fault-phase steps (default 300; seeds replay only with the same value)\n' +
   '  --verbose    print the whole event log of each run (use with --seed)';
 
 function parse(argv: string[]): CliOptions {
-  const o: CliOptions = { seeds: 100, start: 1, seed: undefined, peers: [3, 5], verbose: false };
+  const o: CliOptions = {
+    seeds: 100,
+    start: 1,
+    seed: undefined,
+    peers: [3, 5],
+    steps: undefined,
+    verbose: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): number => {
@@ -47,6 +56,9 @@ function parse(argv: string[]): CliOptions {
         break;
       case '--peers':
         o.peers = [value()];
+        break;
+      case '--steps':
+        o.steps = value();
         break;
       case '--verbose':
         o.verbose = true;
@@ -89,6 +101,7 @@ function main(): void {
       const r = runSimulation({
         seed,
         peers,
+        ...(o.steps !== undefined ? { faultSteps: o.steps } : {}),
         ...(o.verbose ? { onEvent: (line: string) => console.log(line) } : {}),
       });
       runs++;

@@ -1,7 +1,9 @@
 /**
  * What a simulator run takes and gives back: options, counters of what the run exercised,
- * and the result with the failure and the events that led to it. No behaviour.
+ * the result with the failure and the events that led to it, and the command that replays it.
  */
+
+import { FAULT_PHASE_STEPS } from './sim-config.js';
 
 /** One run: a seed and a group size, and limits tests may shrink. */
 export interface SimOptions {
@@ -43,6 +45,7 @@ export interface SimStats {
 export interface SimResult {
   readonly seed: number;
   readonly peers: number;
+  readonly faultSteps: number;
   readonly ok: boolean;
   readonly failure?: string;
   readonly phase: 'fault' | 'heal';
@@ -75,6 +78,7 @@ export function emptyStats(): SimStats {
 }
 
 /** The command that replays one run with its whole event log. */
-export function replayCommand(r: Pick<SimResult, 'seed' | 'peers'>): string {
-  return `pnpm sim --seed ${r.seed} --peers ${r.peers} --verbose`;
+export function replayCommand(r: Pick<SimResult, 'seed' | 'peers' | 'faultSteps'>): string {
+  const steps = r.faultSteps === FAULT_PHASE_STEPS ? '' : ` --steps ${r.faultSteps}`;
+  return `pnpm sim --seed ${r.seed} --peers ${r.peers}${steps} --verbose`;
 }

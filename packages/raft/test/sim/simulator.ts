@@ -454,6 +454,7 @@ export class Simulator implements HostEnv {
     return {
       seed: this.options.seed,
       peers: this.options.peers,
+      faultSteps: this.options.faultSteps ?? FAULT_PHASE_STEPS,
       ok,
       ...(failure !== undefined ? { failure } : {}),
       phase: this.phase,
