@@ -1,0 +1,139 @@
+/**
+ * A store server: the composition root that wires a Store to its data folder (LMDB), its
+ * peers (gRPC transport), its clients (the Kv gRPC service) and its status HTTP port.
+ */
+
+import { join } from 'node:path';
+import { adminService, kvService, storeTransportService } from '@atoll/proto/grpc';
+import type { RaftLogger } from '@atoll/raft';
+import { openLmdbEngine, openMemoryEngine } from '@atoll/storage';
+import type * as grpc from '@grpc/grpc-js';
+import { AdminService } from '../admin-service.js';
+import { EngineStoreStorage } from '../engine-storage.js';
+import { KvService } from '../kv-service.js';
+import type { RegionMeta } from '../region.js';
+import { Store } from '../store.js';
+import { STORE_DEFAULTS, type StoreConfig } from '../store-config.js';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { createAdminService } from './grpc-admin-server.js';
+import { createKvService } from './grpc-kv-server.js';
+import { type RunningGrpcServer, startGrpcServer } from './grpc-server.js';
+import { GrpcRaftTransport } from './grpc-transport.js';
+import { createStoreTransportService } from './grpc-transport-service.js';
+import { nodeEnv } from './node-env.js';
+import { type StatusServer, startStatusServer } from './status-server.js';
+
+export interface StoreServerOptions {
+  readonly storeId: number;
+  readonly clusterId: number;
+  /** Data folder; "memory:" keeps everything in memory (tests). */
+  readonly dataDir: string;
+  /** gRPC listen address, host:port (port 0: any free port). */
+  readonly listen: string;
+  /** HTTP status listen address, host:port; omitted: no status port. */
+  readonly statusListen?: string;
+  /** Where other stores listen. */
+  readonly resolveStore: (storeId: number) => Promise<string>;
+  /** Regions to create here if absent (static placement). */
+  readonly bootstrapRegions?: readonly RegionMeta[];
+  readonly config?: Partial<StoreConfig>;
+  readonly logger?: RaftLogger;
+  readonly serverCredentials?: grpc.ServerCredentials;
+  readonly channelCredentials?: grpc.ChannelCredentials;
+  readonly onFatal?: (e: Error) => void;
+}
+
+export interface RunningStore {
+  readonly store: Store;
+  readonly port: number;
+  readonly statusPort: number | undefined;
+  /** Moves leaders away (graceful) unless `graceful` is false, then stops everything. */
+  stop(graceful?: boolean): Promise<void>;
+}
+
+/** Ticks a graceful stop may spend moving leaders away. */
+const SHUTDOWN_DEADLINE_TICKS = 100;
+
+export async function startStoreServer(o: StoreServerOptions): Promise<RunningStore> {
+  const inMemory = o.dataDir === 'memory:';
+  const lock: DataDirLock | undefined = inMemory ? undefined : lockDataDir(o.dataDir);
+  let grpcServer: RunningGrpcServer | undefined;
+  let status: StatusServer | undefined;
+  let storage: EngineStoreStorage | undefined;
+  let transport: GrpcRaftTransport | undefined;
+  try {
+    const engine = inMemory ? openMemoryEngine() : openLmdbEngine({ path: join(o.dataDir, 'db') });
+    storage = new EngineStoreStorage(engine);
+    transport = new GrpcRaftTransport({
+      storeId: o.storeId,
+      clusterId: o.clusterId,
+      resolve: o.resolveStore,
+      ...(o.channelCredentials ? { credentials: o.channelCredentials } : {}),
+      onError: (storeId, e) =>
+        o.logger?.warn({ peerStore: storeId, error: e.message }, 'store link problem'),
+    });
+    const store = new Store({
+      config: { ...STORE_DEFAULTS, ...o.config, storeId: o.storeId, clusterId: o.clusterId },
+      storage,
+      transport,
+      env: nodeEnv(),
+      ...(o.logger ? { logger: o.logger } : {}),
+      ...(o.onFatal ? { onFatal: o.onFatal } : {}),
+    });
+    const kv = new KvService(store);
+    grpcServer = await startGrpcServer(
+      o.listen,
+      (server) => {
+        server.addService(
+          storeTransportService,
+          createStoreTransportService(store, { clusterId: o.clusterId, storeId: o.storeId }),
+        );
+        server.addService(kvService, createKvService(kv));
+        server.addService(adminService, createAdminService(new AdminService(store)));
+      },
+      o.serverCredentials,
+    );
+    store.start();
+    for (const region of o.bootstrapRegions ?? []) {
+      if (region.peers.some((p) => p.storeId === o.storeId)) await store.bootstrapRegion(region);
+    }
+    if (o.statusListen) {
+      const [host, port] = splitHostPort(o.statusListen);
+      status = await startStatusServer(store, host, port);
+    }
+    const server = grpcServer;
+    const statusServer = status;
+    const store_ = storage;
+    const transport_ = transport;
+    return {
+      store,
+      port: server.port,
+      statusPort: statusServer?.port,
+      async stop(graceful = true) {
+        if (graceful) await store.shutdown(SHUTDOWN_DEADLINE_TICKS);
+        else await store.stop();
+        await transport_.close();
+        await server.stop(graceful ? 2_000 : 0);
+        await statusServer?.close();
+        await store_.close();
+        lock?.release();
+      },
+    };
+  } catch (e) {
+    await grpcServer?.stop(0);
+    await status?.close();
+    await transport?.close();
+    await storage?.close().catch(() => {});
+    lock?.release();
+    throw e;
+  }
+}
+
+export function splitHostPort(address: string): [string, number] {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at) || '127.0.0.1';
+  const port = Number(address.slice(at + 1));
+  if (at < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`bad address ${address}`);
+  return [host, port];
+}

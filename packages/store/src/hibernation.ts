@@ -1,0 +1,80 @@
+/**
+ * Hibernation: idle regions stop ticking and send nothing, so 10,000 idle regions cost a
+ * store close to nothing. Liveness is then checked per store pair, not per region.
+ *
+ * - A leader whose region has been idle for quiesceAfterTicks marks its next heartbeats
+ *   "quiesce" and stops ticking; a follower that receives such a heartbeat from its leader
+ *   stops too. Any proposal, read or message wakes a peer.
+ * - Stores exchange one heartbeat per store pair every storeHeartbeatTicks. When a peer
+ *   store is silent for storeDownTicks, the hibernating followers whose leader is there are
+ *   woken so they can elect a new leader: at most wakePerTick per tick, and only those (a
+ *   region whose leader is alive stays asleep). TiKV once woke every region at once when a
+ *   store died; this is the guard against that storm.
+ */
+
+import type { RegionPeer } from './region-peer.js';
+import type { Store } from './store.js';
+
+/** Wakes a hibernating peer: it ticks again from now on. */
+export function wake(store: Store, peer: RegionPeer): void {
+  peer.idleTicks = 0;
+  if (!peer.quiescent) return;
+  peer.quiescent = false;
+  store.active.add(peer);
+}
+
+/** Whether this peer's outgoing heartbeats are its last before hibernating. */
+export function noteQuiesce(peer: RegionPeer): boolean {
+  return peer.quiesceNow;
+}
+
+/**
+ * Before ticking: leaders that flagged last tick's heartbeats as their last stop now (so
+ * they produce no unflagged heartbeat that would wake their followers again).
+ */
+export function beforeTick(store: Store): void {
+  for (const peer of store.active) {
+    if (!peer.quiesceNow) continue;
+    peer.quiesceNow = false;
+    peer.quiescent = true;
+    store.active.delete(peer);
+  }
+}
+
+export function onTickHibernation(store: Store): void {
+  const { quiesceAfterTicks, storeHeartbeatTicks, storeDownTicks, wakePerTick } = store.config;
+
+  for (const peer of store.active) {
+    if (!peer.isLeader) continue;
+    peer.idleTicks = peer.isIdleLeader() ? peer.idleTicks + 1 : 0;
+    // This tick's heartbeats go out flagged; the next tick stops the peer (beforeTick).
+    if (peer.idleTicks >= quiesceAfterTicks) peer.quiesceNow = true;
+  }
+
+  const others = store.peerStores();
+  if (store.tick % storeHeartbeatTicks === 0) {
+    for (const storeId of others) store.transport.sendHeartbeat(storeId);
+    store.transport.flush();
+  }
+
+  for (const storeId of others) {
+    // A store never heard from counts from our start.
+    const silent = store.tick - (store.lastHeard.get(storeId) ?? 0) > storeDownTicks;
+    if (silent && !store.downStores.has(storeId)) {
+      store.downStores.add(storeId);
+      store.logger.warn({ store: store.storeId, peerStore: storeId }, 'peer store presumed down');
+      // Only followers whose leader is there need a new election; the others sleep on.
+      for (const peer of store.peers.values()) {
+        if (peer.quiescent && peer.leaderStoreId() === storeId) store.wakeQueue.add(peer);
+      }
+    } else if (!silent && store.downStores.has(storeId)) {
+      store.downStores.delete(storeId);
+    }
+  }
+  let woken = 0;
+  for (const peer of store.wakeQueue) {
+    if (woken++ >= wakePerTick) break;
+    store.wakeQueue.delete(peer);
+    wake(store, peer);
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * One region's peer on this store: its Raft node, its region metadata, the client writes
+ * it proposed and the reads it owes. It does no I/O: the store loop drives it.
+ */
+
+import { type ConfState, type RaftConfig, type RandomSource, RawNode, Role } from '@atoll/raft';
+import type { StoreError } from './errors.js';
+import type { RegionMeta } from './region.js';
+import type { RegionError } from './region-errors.js';
+import type { RegionLog } from './storage-port.js';
+
+/** The outcome of a write once its entry is applied (or known never to be). */
+export type WriteOutcome =
+  | { readonly ok: true; readonly cas?: { succeeded: boolean; previous?: Uint8Array } }
+  | { readonly ok: false; readonly regionError: RegionError }
+  | { readonly ok: false; readonly error: StoreError };
+
+export interface Proposal {
+  readonly index: number;
+  readonly term: number;
+  /** Store tick after which the client is told the outcome is unknown. */
+  readonly deadlineTick: number;
+  readonly done: (outcome: WriteOutcome) => void;
+}
+
+/** A read waiting for a linearizable read point. */
+export interface PendingRead {
+  readonly deadlineTick: number;
+  /** Called once the read may be served (applied >= read index), or with an error. */
+  readonly serve: (failure?: WriteOutcome & { ok: false }) => void;
+}
+
+/** Bound on writes one peer may have in flight; beyond it clients get ServerIsBusy. */
+export const PROPOSALS_IN_FLIGHT_MAX = 20_000;
+/** Bound on reads waiting per peer. */
+export const READS_WAITING_MAX = 20_000;
+
+export class RegionPeer {
+  region: RegionMeta;
+  readonly peerId: number;
+  readonly node: RawNode;
+  readonly log: RegionLog;
+  confState: ConfState;
+  /** Invariant: keys increase; every entry's index > applied index. */
+  readonly proposals = new Map<number, Proposal>();
+  /** Reads not yet tagged with a read index. */
+  readsQueued: PendingRead[] = [];
+  /** Reads tagged with a ReadIndex request, by request context. */
+  readonly readsAwaitingIndex = new Map<string, PendingRead[]>();
+  /** Reads with a read index, waiting for apply to reach it. */
+  readsAwaitingApply: { index: number; reads: PendingRead[] }[] = [];
+  private readSequence = 0;
+
+  /** Hibernation: a quiescent peer is not ticked and sends nothing until woken. */
+  quiescent = false;
+  /** Leader only: ticks for which the region has been fully idle. */
+  idleTicks = 0;
+  /** Leader only: mark this tick's heartbeats as the last before quiescing. */
+  quiesceNow = false;
+  /**
+   * Stores of peers we have heard from. A peer created empty (to be initialized by a
+   * snapshot) knows no region members yet, but must answer the leader that contacted it.
+   */
+  readonly knownPeerStores = new Map<number, number>();
+
+  constructor(opts: {
+    region: RegionMeta;
+    peerId: number;
+    log: RegionLog;
+    confState: ConfState;
+    applied: number;
+    random: RandomSource;
+    raft: Partial<RaftConfig>;
+  }) {
+    this.region = opts.region;
+    this.peerId = opts.peerId;
+    this.log = opts.log;
+    this.confState = opts.confState;
+    this.node = new RawNode({
+      ...opts.raft,
+      id: opts.peerId,
+      storage: opts.log,
+      random: opts.random,
+      applied: opts.applied,
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.node.raft.role === Role.Leader;
+  }
+
+  get leaderPeerId(): number {
+    return this.node.raft.leaderId;
+  }
+
+  /** The store of the peer this one believes leads the region, or 0. */
+  leaderStoreId(): number {
+    return this.storeOfPeer(this.leaderPeerId) ?? 0;
+  }
+
+  /** Where a peer of this region lives, from the region's members or from its messages. */
+  storeOfPeer(peerId: number): number | undefined {
+    return (
+      this.region.peers.find((p) => p.id === peerId)?.storeId ?? this.knownPeerStores.get(peerId)
+    );
+  }
+
+  get appliedIndex(): number {
+    return this.node.raft.log.applied;
+  }
+
+  /** Notes a proposal just accepted by the Raft node (the last entry of its log). */
+  trackProposal(deadlineTick: number, done: (o: WriteOutcome) => void): void {
+    const raft = this.node.raft;
+    const index = raft.log.lastIndex();
+    this.proposals.set(index, { index, term: raft.term, deadlineTick, done });
+  }
+
+  /** Returns a fresh, unique ReadIndex context and moves queued reads under it. */
+  takeQueuedReads(): { context: Uint8Array; reads: PendingRead[] } | undefined {
+    if (this.readsQueued.length === 0) return undefined;
+    const reads = this.readsQueued;
+    this.readsQueued = [];
+    this.readSequence++;
+    const context = new Uint8Array(12);
+    const view = new DataView(context.buffer);
+    view.setUint32(0, this.peerId % 0x1_0000_0000);
+    view.setFloat64(4, this.readSequence);
+    this.readsAwaitingIndex.set(contextKey(context), reads);
+    return { context, reads };
+  }
+
+  /** A ReadIndex answer arrived: those reads wait for apply to reach `index`. */
+  readIndexReady(context: Uint8Array, index: number): void {
+    const key = contextKey(context);
+    const reads = this.readsAwaitingIndex.get(key);
+    if (!reads) return;
+    this.readsAwaitingIndex.delete(key);
+    this.readsAwaitingApply.push({ index, reads });
+  }
+
+  /** Serves every read whose read index has been applied. */
+  serveReadsUpTo(applied: number): void {
+    if (this.readsAwaitingApply.length === 0) return;
+    const still: { index: number; reads: PendingRead[] }[] = [];
+    for (const group of this.readsAwaitingApply) {
+      if (group.index <= applied) for (const r of group.reads) r.serve();
+      else still.push(group);
+    }
+    this.readsAwaitingApply = still;
+  }
+
+  /** Fails every waiting read and write (the peer is going away or lost its role). */
+  failAll(outcome: WriteOutcome & { ok: false }, includeWrites: boolean): void {
+    for (const r of this.readsQueued) r.serve(outcome);
+    this.readsQueued = [];
+    for (const reads of this.readsAwaitingIndex.values()) for (const r of reads) r.serve(outcome);
+    this.readsAwaitingIndex.clear();
+    for (const g of this.readsAwaitingApply) for (const r of g.reads) r.serve(outcome);
+    this.readsAwaitingApply = [];
+    if (includeWrites) {
+      for (const p of this.proposals.values()) p.done(outcome);
+      this.proposals.clear();
+    }
+  }
+
+  /** Fails requests whose deadline has passed. Writes: their outcome is unknown. */
+  expire(tick: number, timeout: (what: 'read' | 'write') => WriteOutcome & { ok: false }): void {
+    for (const [index, p] of this.proposals) {
+      if (p.deadlineTick <= tick) {
+        this.proposals.delete(index);
+        p.done(timeout('write'));
+      }
+    }
+    const expired = (r: PendingRead) => r.deadlineTick <= tick;
+    const fail = (list: PendingRead[]) => {
+      for (const r of list) if (expired(r)) r.serve(timeout('read'));
+      return list.filter((r) => !expired(r));
+    };
+    this.readsQueued = fail(this.readsQueued);
+    for (const [k, list] of this.readsAwaitingIndex) {
+      const rest = fail(list);
+      if (rest.length === 0) this.readsAwaitingIndex.delete(k);
+      else this.readsAwaitingIndex.set(k, rest);
+    }
+    this.readsAwaitingApply = this.readsAwaitingApply
+      .map((g) => ({ index: g.index, reads: fail(g.reads) }))
+      .filter((g) => g.reads.length > 0);
+  }
+
+  hasPendingWork(): boolean {
+    return (
+      this.proposals.size > 0 ||
+      this.readsQueued.length > 0 ||
+      this.readsAwaitingIndex.size > 0 ||
+      this.readsAwaitingApply.length > 0
+    );
+  }
+
+  /**
+   * Leader only: nothing in flight, every peer has every entry, everything applied. Then the
+   * group can stop ticking without anyone noticing (hibernation).
+   */
+  isIdleLeader(): boolean {
+    if (!this.isLeader || this.hasPendingWork()) return false;
+    const raft = this.node.raft;
+    const last = raft.log.lastIndex();
+    if (raft.log.committed !== last || raft.log.applied !== last || raft.leadTransferee !== 0)
+      return false;
+    if (this.confState.votersOutgoing.length > 0) return false;
+    for (const pr of raft.trk.progress.values()) if (pr.matchIndex !== last) return false;
+    return true;
+  }
+}
+
+function contextKey(context: Uint8Array): string {
+  return Buffer.from(context).toString('hex');
+}

@@ -1,0 +1,36 @@
+/** A store's settings, their defaults, and why each default is what it is. */
+
+import type { RaftConfig } from '@atoll/raft';
+
+export interface StoreConfig {
+  readonly storeId: number;
+  readonly clusterId: number;
+  /** One store-wide tick drives every region's Raft clock. */
+  readonly tickMs: number;
+  readonly raft: Partial<Omit<RaftConfig, 'id' | 'storage' | 'random' | 'applied'>>;
+  /** A client request not answered within this many ticks fails (writes: outcome unknown). */
+  readonly requestTimeoutTicks: number;
+  /** A leader idle this many ticks stops ticking, and tells its followers to (hibernation). */
+  readonly quiesceAfterTicks: number;
+  /** How often a store tells each peer store it is alive. */
+  readonly storeHeartbeatTicks: number;
+  /** A peer store silent this long is presumed down: its regions' followers here wake up. */
+  readonly storeDownTicks: number;
+  /** Followers woken per tick when a store goes down, so 10,000 regions do not wake at once. */
+  readonly wakePerTick: number;
+  /** Compact a region's log once it holds this many applied entries. */
+  readonly logCompactEntries: number;
+}
+
+export const STORE_DEFAULTS: Omit<StoreConfig, 'storeId' | 'clusterId'> = {
+  // 50 ms ticks, elections after 10-20 ticks (0.5-1 s): fast failover, still far above
+  // loopback and LAN round trips.
+  tickMs: 50,
+  raft: { electionTicks: 10, heartbeatTicks: 2, disableProposalForwarding: true },
+  requestTimeoutTicks: 200,
+  quiesceAfterTicks: 40,
+  storeHeartbeatTicks: 4,
+  storeDownTicks: 20,
+  wakePerTick: 64,
+  logCompactEntries: 10_000,
+};

@@ -1,0 +1,17 @@
+/**
+ * The store's window on the world besides storage and transport: time, timers and
+ * randomness. Production uses env/node-env.ts; a simulator can supply a virtual one, and
+ * then a whole store runs deterministically from a seed.
+ */
+
+import type { RandomSource } from '@atoll/raft';
+
+export interface StoreEnv {
+  /** Milliseconds on some clock; for metrics, logs and rate limits, never for correctness. */
+  now(): number;
+  /** Calls `fn` every `ms` milliseconds until the returned function is called. */
+  every(ms: number, fn: () => void): () => void;
+  /** Runs `fn` soon, after the current callback returns (the loop's coalescing point). */
+  defer(fn: () => void): void;
+  readonly random: RandomSource;
+}

@@ -1,0 +1,621 @@
+/**
+ * A store: one process hosting many region peers. It routes inbound Raft messages and client
+ * requests to peers and drives them all with one store-wide tick and one loop (store-loop.ts)
+ * that persists every peer's Ready in one batch. Hibernation and store liveness live in
+ * hibernation.ts; snapshots in snapshots.ts.
+ *
+ * It is not a server: gRPC adapters (env/) call into it, and it reaches the world only through
+ * its injected storage, transport and environment.
+ */
+
+import {
+  type ConfChange,
+  isRaftError,
+  MessageType,
+  RaftErrorCode,
+  type RaftLogger,
+  type Role,
+  silentLogger,
+} from '@atoll/raft';
+import { encodeChangePeers, SPLIT_INIT_INDEX } from './apply.js';
+import { type Command, encodeCommand, type WriteOp } from './command-codec.js';
+import type { RaftEnvelope, RaftTransport, TransportHandlers } from './env/transport.js';
+import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
+import { beforeTick, onTickHibernation, wake } from './hibernation.js';
+import { StoreMetrics } from './metrics.js';
+import { messageFromProto } from './raft-codec.js';
+import { compareBytes, type Epoch, type PeerMeta, type RegionMeta, sameEpoch } from './region.js';
+import {
+  epochNotMatch,
+  notLeader,
+  proposalDropped,
+  type RegionError,
+  regionNotFound,
+  serverIsBusy,
+} from './region-errors.js';
+import {
+  PROPOSALS_IN_FLIGHT_MAX,
+  READS_WAITING_MAX,
+  RegionPeer,
+  type WriteOutcome,
+} from './region-peer.js';
+import { moveLeadersAway } from './shutdown.js';
+import { receiveSnapshot, snapshotSource } from './snapshots.js';
+import type { RegionState, StoreStorage } from './storage-port.js';
+import type { StoreConfig } from './store-config.js';
+import type { StoreEnv } from './store-env.js';
+import { runLoop } from './store-loop.js';
+
+/** Gauges (regions, leaders, hibernating) are refreshed every so many ticks: a full scan. */
+const GAUGE_EVERY_TICKS = 20;
+
+/** Most regions an EpochNotMatch answer carries; the client asks PD for the rest. */
+const EPOCH_NOT_MATCH_REGIONS_MAX = 16;
+
+export interface StoreDeps {
+  readonly config: StoreConfig;
+  readonly storage: StoreStorage;
+  readonly transport: RaftTransport;
+  readonly env: StoreEnv;
+  readonly logger?: RaftLogger;
+  /** Called when the store must stop (storage failed): nothing more can be made durable. */
+  readonly onFatal?: (error: Error) => void;
+}
+
+/** What a read request checks before it is served. */
+export interface RequestRoute {
+  readonly regionId: number;
+  readonly epoch: Epoch;
+}
+
+export class Store implements TransportHandlers {
+  readonly config: StoreConfig;
+  readonly storage: StoreStorage;
+  readonly transport: RaftTransport;
+  readonly env: StoreEnv;
+  readonly logger: RaftLogger;
+  /** Peers by region id. */
+  readonly peers = new Map<number, RegionPeer>();
+  /** Regions whose peer was removed from this store; messages to them are dropped. */
+  readonly tombstones = new Set<number>();
+  /** Peers that are not hibernating: the only ones ticked. */
+  readonly active = new Set<RegionPeer>();
+  /** Peers touched since the last loop iteration. */
+  dirty = new Set<RegionPeer>();
+  /** Peers asking for a snapshot to be generated between batches. */
+  readonly snapshotRequests = new Set<RegionPeer>();
+  tick = 0;
+  /** Last tick at which each peer store was heard from. */
+  readonly lastHeard = new Map<number, number>();
+  /** Followers to wake because their leader's store went silent, at most wakePerTick a tick. */
+  readonly wakeQueue = new Set<RegionPeer>();
+  /** Peer stores presumed down (silent for storeDownTicks). */
+  readonly downStores = new Set<number>();
+  private peerStoresCache: Set<number> | undefined;
+  looping = false;
+  private loopScheduled = false;
+  private stopTicker: (() => void) | undefined;
+  stopped = false;
+  failed: Error | undefined;
+  readonly metrics: StoreMetrics;
+
+  constructor(private readonly deps: StoreDeps) {
+    this.config = deps.config;
+    this.storage = deps.storage;
+    this.transport = deps.transport;
+    this.env = deps.env;
+    this.logger = deps.logger ?? silentLogger;
+    this.metrics = new StoreMetrics({ store: String(deps.config.storeId) });
+  }
+
+  get storeId(): number {
+    return this.config.storeId;
+  }
+
+  /** Loads every region from storage, creates its peer and starts ticking. */
+  start(): void {
+    for (const st of this.storage.loadRegionStates()) {
+      if (st.tombstone) this.tombstones.add(st.region.id);
+      else this.createPeer(st);
+    }
+    this.stopTicker = this.env.every(this.config.tickMs, () => this.onTick());
+    this.logger.info({ store: this.storeId, regions: this.peers.size }, 'store started');
+  }
+
+  /**
+   * Stops gracefully: moves leadership away (at most `deadlineTicks`), then stops. Use
+   * stop() alone to stop at once.
+   */
+  async shutdown(deadlineTicks: number): Promise<void> {
+    if (!this.stopped) await moveLeadersAway(this, deadlineTicks);
+    await this.stop();
+  }
+
+  /** Stops ticking and fails what is waiting. Leaders are not moved: see shutdown(). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopTicker?.();
+    const outcome = {
+      ok: false as const,
+      error: new StoreError(StoreErrorCode.ShuttingDown, 'the store is stopping', true),
+    };
+    for (const peer of this.peers.values()) peer.failAll(outcome, true);
+    while (this.looping) await new Promise<void>((resolve) => this.env.defer(resolve));
+  }
+
+  /**
+   * Creates a region on this store from nothing (static placement or cluster bootstrap):
+   * its log starts at the same fixed position on every replica, so no snapshot is needed.
+   */
+  async bootstrapRegion(region: RegionMeta): Promise<void> {
+    if (this.peers.has(region.id) || this.tombstones.has(region.id)) return;
+    const mine = region.peers.find((p) => p.storeId === this.storeId);
+    if (!mine)
+      throw new StoreError(
+        StoreErrorCode.InvalidAdmin,
+        `region ${region.id} has no peer on store ${this.storeId}`,
+      );
+    const state: RegionState = {
+      region,
+      peerId: mine.id,
+      tombstone: false,
+      appliedIndex: SPLIT_INIT_INDEX,
+      confState: {
+        voters: region.peers.filter((p) => !p.isLearner).map((p) => p.id),
+        votersOutgoing: [],
+        learners: region.peers.filter((p) => p.isLearner).map((p) => p.id),
+        learnersNext: [],
+        autoLeave: false,
+      },
+    };
+    const batch = this.storage.newBatch();
+    batch.applySnapshotPosition(region.id, SPLIT_INIT_INDEX, SPLIT_INIT_INDEX);
+    batch.setHardState(region.id, { term: SPLIT_INIT_INDEX, vote: 0, commit: SPLIT_INIT_INDEX });
+    batch.setRegionState(state);
+    await batch.commit();
+    this.createPeer(state);
+  }
+
+  createPeer(st: RegionState): RegionPeer {
+    const log = this.storage.regionLog(st.region.id);
+    const peer = new RegionPeer({
+      region: st.region,
+      peerId: st.peerId,
+      log,
+      confState: st.confState,
+      applied: st.appliedIndex,
+      random: this.env.random,
+      raft: { ...this.config.raft, logger: this.logger },
+    });
+    log.setSnapshotSource(snapshotSource(this, peer));
+    this.peers.set(st.region.id, peer);
+    this.regionsChanged();
+    this.active.add(peer);
+    this.markDirty(peer);
+    return peer;
+  }
+
+  /** Removes a peer whose region no longer includes this store (after it is durable). */
+  destroyPeer(peer: RegionPeer): void {
+    const outcome = { ok: false as const, regionError: regionNotFound(peer.region.id) };
+    peer.failAll(outcome, true);
+    this.peers.delete(peer.region.id);
+    this.active.delete(peer);
+    this.dirty.delete(peer);
+    this.tombstones.add(peer.region.id);
+    this.wakeQueue.delete(peer);
+    this.regionsChanged();
+    this.logger.info(
+      { store: this.storeId, region: peer.region.id },
+      'peer removed from this store',
+    );
+  }
+
+  /** Every other store holding a peer of one of our regions (cached; see regionsChanged). */
+  peerStores(): ReadonlySet<number> {
+    if (!this.peerStoresCache) {
+      const out = new Set<number>();
+      for (const peer of this.peers.values()) {
+        for (const p of peer.region.peers) if (p.storeId !== this.storeId) out.add(p.storeId);
+      }
+      this.peerStoresCache = out;
+    }
+    return this.peerStoresCache;
+  }
+
+  /** Call when a region's peers change (membership change, split, new or removed peer). */
+  regionsChanged(): void {
+    this.peerStoresCache = undefined;
+  }
+
+  // ---- the loop ---------------------------------------------------------------------------
+
+  markDirty(peer: RegionPeer): void {
+    this.dirty.add(peer);
+    this.scheduleLoop();
+  }
+
+  scheduleLoop(): void {
+    if (this.loopScheduled || this.looping || this.stopped) return;
+    this.loopScheduled = true;
+    this.env.defer(() => {
+      this.loopScheduled = false;
+      void this.runLoopSafely();
+    });
+  }
+
+  private async runLoopSafely(): Promise<void> {
+    if (this.looping || this.stopped) return;
+    this.looping = true;
+    try {
+      await runLoop(this);
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.looping = false;
+    }
+    if (this.dirty.size > 0) this.scheduleLoop();
+  }
+
+  /** Storage failed: stop serving (fail-stop) rather than acknowledge what is not durable. */
+  private fail(error: Error): void {
+    if (this.failed) return;
+    this.failed = error;
+    this.stopped = true;
+    this.stopTicker?.();
+    const outcome = {
+      ok: false as const,
+      error: new StoreError(
+        StoreErrorCode.Storage,
+        `storage failed, the store stopped: ${error.message}`,
+        false,
+      ),
+    };
+    for (const peer of this.peers.values()) peer.failAll(outcome, true);
+    this.logger.warn(
+      { store: this.storeId, error: error.message },
+      'store stopped: storage failed',
+    );
+    this.deps.onFatal?.(error);
+  }
+
+  private tickWaiters: (() => void)[] = [];
+
+  /** Resolves at the next store tick (for waits measured in ticks, e.g. shutdown). */
+  nextTick(): Promise<void> {
+    return new Promise((resolve) => this.tickWaiters.push(resolve));
+  }
+
+  private onTick(): void {
+    if (this.stopped) return;
+    this.tick++;
+    const waiters = this.tickWaiters;
+    this.tickWaiters = [];
+    for (const w of waiters) w();
+    beforeTick(this);
+    for (const peer of this.active) {
+      peer.node.tick();
+      peer.expire(this.tick, (what) => timeoutOutcome(what));
+      this.dirty.add(peer);
+    }
+    onTickHibernation(this);
+    if (this.tick % GAUGE_EVERY_TICKS === 0) this.updateGauges();
+    this.scheduleLoop();
+  }
+
+  private updateGauges(): void {
+    let leaders = 0;
+    let quiescent = 0;
+    for (const p of this.peers.values()) {
+      if (p.isLeader) leaders++;
+      if (p.quiescent) quiescent++;
+    }
+    this.metrics.regions.set(this.peers.size);
+    this.metrics.leaders.set(leaders);
+    this.metrics.quiescentRegions.set(quiescent);
+  }
+
+  // ---- inbound Raft traffic -------------------------------------------------------------
+
+  onEnvelopes(fromStore: number, envelopes: RaftEnvelope[]): void {
+    if (this.stopped) return;
+    this.lastHeard.set(fromStore, this.tick);
+    for (const env of envelopes) this.onEnvelope(env);
+    this.scheduleLoop();
+  }
+
+  onStoreHeartbeat(fromStore: number): void {
+    this.lastHeard.set(fromStore, this.tick);
+  }
+
+  onSnapshot(
+    fromStore: number,
+    envelope: RaftEnvelope,
+    chunks: AsyncIterable<Uint8Array>,
+  ): Promise<void> {
+    this.lastHeard.set(fromStore, this.tick);
+    return receiveSnapshot(this, envelope, chunks);
+  }
+
+  private onEnvelope(env: RaftEnvelope): void {
+    const regionId = Number(env.regionId ?? 0);
+    const toPeer = Number(env.toPeer?.id ?? 0);
+    let peer = this.peers.get(regionId);
+    if (!peer) {
+      peer = this.maybeCreateFromMessage(env);
+      if (!peer) return;
+    }
+    if (peer.peerId !== toPeer) return; // addressed to an older or newer peer of this region
+    if (env.fromPeer?.id)
+      peer.knownPeerStores.set(Number(env.fromPeer.id), Number(env.fromPeer.storeId ?? 0));
+    const m = messageFromProto(env.message ?? {});
+    try {
+      peer.node.step(m);
+    } catch (e) {
+      if (!isRaftError(e)) throw e;
+      this.logger.debug({ region: regionId, code: e.code }, 'dropped a raft message');
+    }
+    if (env.quiesce && m.from === peer.leaderPeerId && !peer.isLeader) {
+      // The leader is idle and has stopped ticking: so can we.
+      peer.quiescent = true;
+      this.active.delete(peer);
+    } else if (peer.quiescent && m.type !== MessageType.HeartbeatResponse) {
+      // A heartbeat response (e.g. to our last, flagged heartbeat) needs no waking up.
+      wake(this, peer);
+    }
+    this.dirty.add(peer);
+  }
+
+  /**
+   * A message for a region this store does not have: a new peer being added here. It is
+   * created empty and initialized by a snapshot. Never when the range overlaps a region we
+   * have (a split we have not applied yet would create it) or the region was removed here.
+   */
+  private maybeCreateFromMessage(env: RaftEnvelope): RegionPeer | undefined {
+    const regionId = Number(env.regionId ?? 0);
+    if (this.tombstones.has(regionId)) return undefined;
+    const toPeer = env.toPeer;
+    if (!toPeer || Number(toPeer.storeId) !== this.storeId) return undefined;
+    const start = env.startKey ?? new Uint8Array();
+    const end = env.endKey ?? new Uint8Array();
+    for (const p of this.peers.values())
+      if (rangesOverlap(start, end, p.region.startKey, p.region.endKey)) return undefined;
+    const region: RegionMeta = {
+      id: regionId,
+      startKey: start,
+      endKey: end,
+      epoch: { confVer: 0, version: 0 },
+      peers: [],
+    };
+    const empty = {
+      voters: [],
+      votersOutgoing: [],
+      learners: [],
+      learnersNext: [],
+      autoLeave: false,
+    };
+    return this.createPeer({
+      region,
+      peerId: Number(toPeer.id),
+      tombstone: false,
+      appliedIndex: 0,
+      confState: empty,
+    });
+  }
+
+  // ---- client requests --------------------------------------------------------------------
+
+  /**
+   * Finds the leader peer for a request and checks its epoch. Returns the peer or the
+   * region error to answer with.
+   */
+  routeLeader(route: RequestRoute, allowFollower = false): RegionPeer | RegionError {
+    const peer = this.peers.get(route.regionId);
+    if (!peer || peer.region.peers.length === 0) return regionNotFound(route.regionId);
+    if (!sameEpoch(peer.region.epoch, route.epoch)) {
+      return epochNotMatch(this.overlappingRegions(peer.region, route.epoch.version), route.epoch);
+    }
+    if (!allowFollower && !peer.isLeader) return notLeader(peer.region, peer.leaderPeerId);
+    return peer;
+  }
+
+  /**
+   * The regions a client with a stale epoch needs: the region as it is now, and the regions
+   * split off it since (the contiguous run of newer regions to its right).
+   */
+  overlappingRegions(region: RegionMeta, requestedVersion = 0): RegionMeta[] {
+    const byStart = [...this.peers.values()]
+      .map((p) => p.region)
+      .filter((r) => r.peers.length > 0)
+      .sort((a, b) => compareBytes(a.startKey, b.startKey));
+    const out: RegionMeta[] = [region];
+    let end = region.endKey;
+    for (const r of byStart) {
+      if (out.length >= EPOCH_NOT_MATCH_REGIONS_MAX || end.length === 0) break;
+      if (compareBytes(r.startKey, end) === 0 && r.epoch.version > requestedVersion) {
+        out.push(r);
+        end = r.endKey;
+      }
+    }
+    return out;
+  }
+
+  /** Proposes client writes to a region; resolves when applied (and durable) or refused. */
+  proposeWrites(route: RequestRoute, writes: WriteOp[]): Promise<WriteOutcome> {
+    const cmd = (peer: RegionPeer): Command => ({
+      regionId: route.regionId,
+      epoch: peer.region.epoch,
+      writes,
+    });
+    return this.propose(route, (peer) => {
+      peer.node.propose(encodeCommand(cmd(peer)));
+    });
+  }
+
+  /** Proposes a split; the new region's ids are given by the caller (PD allocates them). */
+  proposeSplit(
+    route: RequestRoute,
+    splitKey: Uint8Array,
+    newRegionId: number,
+    newPeerIds: number[],
+  ): Promise<WriteOutcome> {
+    return this.propose(route, (peer) => {
+      const command: Command = {
+        regionId: route.regionId,
+        epoch: peer.region.epoch,
+        writes: [],
+        split: { splitKey, newRegionId, newPeerIds },
+      };
+      peer.node.propose(encodeCommand(command));
+    });
+  }
+
+  /** Proposes a membership change; `peers` names the stores of the peers it adds. */
+  proposeConfChange(route: RequestRoute, cc: ConfChange, peers: PeerMeta[]): Promise<WriteOutcome> {
+    return this.propose(route, (peer) => {
+      peer.node.proposeConfChange({ ...cc, context: encodeChangePeers(peers) });
+    });
+  }
+
+  /** Asks the region's leader to hand leadership to `toPeerId`. */
+  transferLeader(route: RequestRoute, toPeerId: number): RegionError | undefined {
+    const peer = this.routeLeader(route);
+    if (!(peer instanceof RegionPeer)) return peer;
+    wake(this, peer);
+    peer.node.transferLeader(toPeerId);
+    this.markDirty(peer);
+    return undefined;
+  }
+
+  private propose(route: RequestRoute, submit: (peer: RegionPeer) => void): Promise<WriteOutcome> {
+    const routed = this.checkServing() ?? this.routeLeader(route);
+    if (!(routed instanceof RegionPeer)) return Promise.resolve(asFailure(routed));
+    const peer = routed;
+    if (peer.proposals.size >= PROPOSALS_IN_FLIGHT_MAX) {
+      return Promise.resolve({
+        ok: false,
+        regionError: serverIsBusy('too many writes in flight for this region', 10),
+      });
+    }
+    wake(this, peer);
+    return new Promise<WriteOutcome>((resolve) => {
+      try {
+        submit(peer);
+      } catch (e) {
+        if (isRaftError(e, RaftErrorCode.ProposalDropped)) {
+          resolve({ ok: false, regionError: proposalDropped(e.details.reason ?? e.message) });
+          return;
+        }
+        if (isStoreError(e)) {
+          resolve({ ok: false, error: e });
+          return;
+        }
+        throw e;
+      }
+      const started = this.env.now();
+      this.metrics.proposals.inc();
+      peer.trackProposal(this.tick + this.config.requestTimeoutTicks, (outcome) => {
+        this.metrics.writeLatency.observe((this.env.now() - started) / 1000);
+        resolve(outcome);
+      });
+      this.markDirty(peer);
+    });
+  }
+
+  /**
+   * Waits until `route`'s region may be read linearizably (ReadIndex, Raft thesis §6.4),
+   * then calls `read` on the peer; resolves with its result or a failure.
+   */
+  readLinearizable<T>(
+    route: RequestRoute,
+    read: (peer: RegionPeer) => T,
+  ): Promise<T | (WriteOutcome & { ok: false })> {
+    const routed = this.checkServing() ?? this.routeLeader(route);
+    if (!(routed instanceof RegionPeer)) return Promise.resolve(asFailure(routed));
+    const peer = routed;
+    if (peer.readsQueued.length >= READS_WAITING_MAX) {
+      return Promise.resolve({
+        ok: false,
+        regionError: serverIsBusy('too many reads waiting for this region', 10),
+      });
+    }
+    wake(this, peer);
+    const started = this.env.now();
+    return new Promise((resolve) => {
+      peer.readsQueued.push({
+        deadlineTick: this.tick + this.config.requestTimeoutTicks,
+        serve: (failure) => {
+          if (failure) {
+            resolve(failure);
+            return;
+          }
+          this.metrics.readLatency.observe((this.env.now() - started) / 1000);
+          // The region may have changed while we waited: check again before reading.
+          const again = this.routeLeader(route);
+          resolve(again instanceof RegionPeer ? read(again) : asFailure(again));
+        },
+      });
+      this.markDirty(peer);
+    });
+  }
+
+  /** Serves a read from this replica without a linearizability check (stale reads). */
+  readStale<T>(
+    route: RequestRoute,
+    read: (peer: RegionPeer) => T,
+  ): T | (WriteOutcome & { ok: false }) {
+    const routed = this.checkServing() ?? this.routeLeader(route, true);
+    if (!(routed instanceof RegionPeer)) return asFailure(routed);
+    return read(routed);
+  }
+
+  private checkServing(): RegionError | StoreError | undefined {
+    if (this.failed)
+      return new StoreError(StoreErrorCode.Storage, `the store stopped: ${this.failed.message}`);
+    if (this.stopped)
+      return new StoreError(StoreErrorCode.ShuttingDown, 'the store is stopping', true);
+    return undefined;
+  }
+
+  /** Regions and their roles here, for status pages and tests. */
+  describe(): {
+    regionId: number;
+    peerId: number;
+    role: Role;
+    leader: number;
+    applied: number;
+    quiescent: boolean;
+  }[] {
+    return [...this.peers.values()].map((p) => ({
+      regionId: p.region.id,
+      peerId: p.peerId,
+      role: p.node.raft.role,
+      leader: p.leaderPeerId,
+      applied: p.appliedIndex,
+      quiescent: p.quiescent,
+    }));
+  }
+}
+
+function asFailure(e: RegionError | StoreError): WriteOutcome & { ok: false } {
+  return e instanceof StoreError ? { ok: false, error: e } : { ok: false, regionError: e };
+}
+
+function timeoutOutcome(what: 'read' | 'write'): WriteOutcome & { ok: false } {
+  const message =
+    what === 'write'
+      ? 'the write timed out: it may or may not have been applied'
+      : 'the read timed out; retry';
+  return { ok: false, error: new StoreError(StoreErrorCode.Timeout, message, what === 'read') };
+}
+
+function rangesOverlap(
+  aStart: Uint8Array,
+  aEnd: Uint8Array,
+  bStart: Uint8Array,
+  bEnd: Uint8Array,
+): boolean {
+  const aBeforeB = aEnd.length > 0 && compareBytes(aEnd, bStart) <= 0;
+  const bBeforeA = bEnd.length > 0 && compareBytes(bEnd, aStart) <= 0;
+  return !aBeforeB && !bBeforeA;
+}

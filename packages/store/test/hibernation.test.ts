@@ -1,0 +1,88 @@
+/**
+ * Hibernation: idle regions stop ticking; a write wakes them; when a store dies only the
+ * regions it led wake, at most wakePerTick per tick.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { key, regionOn, StoreCluster } from '../src/testing/index.js';
+
+function manyRegions(n: number) {
+  // Region i covers [r{i}, r{i+1}); region ids start at 1.
+  const name = (i: number) => `r${String(i).padStart(4, '0')}`;
+  return Array.from({ length: n }, (_, i) =>
+    regionOn(i + 1, [1, 2, 3], i === 0 ? '' : name(i), i === n - 1 ? '' : name(i + 1)),
+  );
+}
+
+describe('hibernation', () => {
+  it('idle regions stop ticking on every store, and a write wakes one up', async () => {
+    const c = await StoreCluster.create({
+      stores: 3,
+      regions: manyRegions(30),
+      seed: 3,
+      config: { quiesceAfterTicks: 10 },
+    });
+    await c.tickUntil(() => [...Array(30).keys()].every((i) => c.leaderOf(i + 1)), 300, 'leaders');
+    await c.tickUntil(
+      () => [1, 2, 3].every((s) => c.node(s).store.active.size === 0),
+      200,
+      'all regions to hibernate',
+    );
+    // Nothing ticks any more: a tick costs nothing per region.
+    const before = [1, 2, 3].map((s) => c.commits(s));
+    await c.tick(20);
+    expect([1, 2, 3].map((s) => c.commits(s))).toEqual(before);
+    // A write wakes the region it touches (leader and followers), and only that one.
+    await c.put('r0005-x', 'v');
+    expect(await c.get('r0005-x')).toBe('v');
+    const awake = [1, 2, 3].map((s) => c.node(s).store.active.size);
+    expect(Math.max(...awake)).toBeLessThanOrEqual(1);
+    expect(Math.max(...awake)).toBe(1);
+  });
+
+  it('when a store dies, only the regions it led wake, a few per tick, and elect new leaders', async () => {
+    const wakePerTick = 3;
+    const c = await StoreCluster.create({
+      stores: 3,
+      regions: manyRegions(40),
+      seed: 9,
+      config: { quiesceAfterTicks: 10, wakePerTick, storeDownTicks: 10 },
+    });
+    await c.tickUntil(() => [...Array(40).keys()].every((i) => c.leaderOf(i + 1)), 300, 'leaders');
+    await c.tickUntil(
+      () => [1, 2, 3].every((s) => c.node(s).store.active.size === 0),
+      300,
+      'all regions to hibernate',
+    );
+    const ledBy1 = [...Array(40).keys()]
+      .map((i) => i + 1)
+      .filter((r) => c.leaderStore(r)?.id === 1);
+    expect(ledBy1.length).toBeGreaterThan(0);
+    await c.crash(1);
+    let maxWokenPerTick = 0;
+    let lastActive = c.node(2).store.active.size;
+    await c.tickUntil(
+      () => {
+        const active = c.node(2).store.active.size;
+        maxWokenPerTick = Math.max(maxWokenPerTick, active - lastActive);
+        lastActive = active;
+        return ledBy1.every((r) => c.leaderOf(r) && c.leaderStore(r)!.id !== 1);
+      },
+      600,
+      'new leaders for the regions store 1 led',
+    );
+    expect(maxWokenPerTick).toBeLessThanOrEqual(wakePerTick);
+    // Regions whose leader is alive never woke.
+    for (const r of [...Array(40).keys()].map((i) => i + 1).filter((r) => !ledBy1.includes(r))) {
+      const p2 = c.node(2).store.peers.get(r)!;
+      const p3 = c.node(3).store.peers.get(r)!;
+      expect(p2.quiescent || p3.quiescent, `region ${r}`).toBe(true);
+    }
+    // And writes to a region store 1 led work again.
+    const r = ledBy1[0]!;
+    const start = c.node(2).store.peers.get(r)!.region.startKey;
+    await c.request(key(`${Buffer.from(start).toString()}z`), (context) => ({
+      put: { context, key: key(`${Buffer.from(start).toString()}z`), value: key('after') },
+    }));
+  });
+});
