@@ -10,6 +10,7 @@ import {
   maybeSendAppend,
   sendAppend,
   sendSnapshot,
+  sendWindowProbe,
 } from './replication.js';
 import { ProgressState } from './tracker/progress.js';
 import { type Message, MessageType, NONE } from './types.js';
@@ -131,7 +132,12 @@ function handleHeartbeatResponse(r: Raft, m: Message): void {
   const pr = r.trk.progress.get(m.from)!;
   pr.recentActive = true;
   pr.paused = false;
-  if (pr.matchIndex < r.log.lastIndex() || pr.state === ProgressState.Probe) sendAppend(r, m.from);
+  if (pr.state === ProgressState.Replicate && pr.inflights.full()) {
+    // The appends filling the window may all be lost: probe it so the window cannot stall.
+    if (pr.matchIndex < r.log.lastIndex()) sendWindowProbe(r, m.from);
+  } else if (pr.matchIndex < r.log.lastIndex() || pr.state === ProgressState.Probe) {
+    sendAppend(r, m.from);
+  }
 
   if (m.context === undefined || m.context.length === 0) return;
   const acks = r.readOnly.recvAck(m.from, m.context);
