@@ -25,7 +25,7 @@ import {
   type ResolvedRaftConfig,
   resolveConfig,
 } from './config.js';
-import { proposalDropped, RaftError, RaftErrorCode } from './errors.js';
+import { isRaftError, proposalDropped, RaftError, RaftErrorCode } from './errors.js';
 import { isJoint } from './quorum/joint.js';
 import type { VoteResult } from './quorum/vote-result.js';
 import { RaftLog } from './raft-log.js';
@@ -655,7 +655,15 @@ export class Raft {
     if (this.pendingReadIndexMessages.length === 0 || !this.committedEntryInCurrentTerm()) return;
     const pending = this.pendingReadIndexMessages;
     this.pendingReadIndexMessages = [];
-    for (const m of pending) this.serveReadIndex(m);
+    for (const m of pending) {
+      try {
+        this.serveReadIndex(m);
+      } catch (e) {
+        // The read queue is full: this read is dropped (its requester times out and retries);
+        // nothing else may be disturbed, since this runs inside persisted() and step().
+        if (!isRaftError(e, RaftErrorCode.ProposalDropped)) throw e;
+      }
+    }
   }
 
   abortLeaderTransfer(): void {

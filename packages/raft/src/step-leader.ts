@@ -4,6 +4,7 @@ import { proposalDropped } from './errors.js';
 import { jointVoteResult } from './quorum/joint.js';
 import { VoteResult } from './quorum/vote-result.js';
 import type { Raft } from './raft.js';
+import { READ_INDEX_QUEUE_MAX } from './read-only.js';
 import {
   bcastAppend,
   bcastHeartbeat,
@@ -29,6 +30,10 @@ export function stepLeader(r: Raft, m: Message): void {
     case MessageType.ReadIndex:
       if (!r.committedEntryInCurrentTerm()) {
         // Until an entry of this term commits, our committed index may be behind (§6.4).
+        // Bounded like the read queue: beyond it the read is refused, not queued.
+        if (r.pendingReadIndexMessages.length >= READ_INDEX_QUEUE_MAX) {
+          throw proposalDropped('uncommitted-limit', r.id);
+        }
         r.pendingReadIndexMessages.push(m);
         return;
       }
