@@ -1,16 +1,16 @@
 /**
  * The receiving end of one `Snapshot` call: checks the first message (envelope, cluster,
- * destination store), then hands the store an async iterable of verified chunks. Each chunk's
- * CRC-32C is checked before it is yielded, and the running CRC against the last message's
- * total; a mismatch throws STORE_ERR_SNAPSHOT_CHECKSUM into the store's reader, which then
+ * destination store), then hands the store an async iterable of verified chunks. Each
+ * chunk's CRC-32 (crc32.ts) is checked before it is yielded, and the running CRC against the
+ * last message's total; a mismatch throws STORE_ERR_SNAPSHOT_CHECKSUM into the store's reader, which then
  * refuses the snapshot. Chunks are pulled from the call one at a time, so the receiver holds
  * about one chunk (plus gRPC's buffers), never the snapshot.
  * Not here: the Raft stream (grpc-transport-service.ts).
  */
 
 import type { atoll } from '@atoll/proto';
-import { crc32c } from '@atoll/storage';
 import { StoreError, StoreErrorCode } from '../errors.js';
+import { crc32 } from './crc32.js';
 import type { RaftEnvelope, TransportHandlers } from './transport.js';
 
 /** Who this store is, for checking what arrives. */
@@ -86,7 +86,7 @@ async function* verifiedChunks(
   for (;;) {
     if (message.data.byteLength > 0) {
       const data = verify(message, index, chunkBytesMax);
-      total = crc32c(data, total);
+      total = crc32(data, total);
       index++;
       yield data;
     }
@@ -124,7 +124,7 @@ function verify(m: atoll.store.SnapshotChunk, index: number, max: number): Uint8
       { chunk: index, bytes: m.data.byteLength, max },
     );
   }
-  if (crc32c(m.data) !== m.crc32) {
+  if (crc32(m.data) !== m.crc32) {
     throw new StoreError(
       StoreErrorCode.SnapshotChecksum,
       `snapshot chunk ${index} failed its checksum`,

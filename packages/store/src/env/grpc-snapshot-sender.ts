@@ -1,30 +1,34 @@
 /**
  * Sends one snapshot on the client-streaming `Snapshot` call: a first message with the
- * envelope (the Raft Snapshot message), then one message per data chunk with its CRC-32C,
- * then a last message with the CRC-32C over all data. Chunks keep their source's boundaries
- * (the storage layer frames each one), are refused above SNAPSHOT_CHUNK_BYTES_MAX, are paced
- * by a shared byte-rate limiter, and are written only as fast as gRPC drains them: the sender
- * holds one chunk at a time, never the snapshot.
- *
- * Checksums are CRC-32C (Castagnoli, from @atoll/storage) although the proto fields are named
- * crc32: the storage layer already uses it for the same data, and it is available on every
- * Node 20 (node:zlib's crc32 arrived in 20.15). Not here: choosing the peer or the channel.
+ * envelope (the Raft Snapshot message), then one message per data chunk with its CRC-32,
+ * then a last message with the CRC-32 over all data (crc32.ts). Chunks keep their source's
+ * boundaries (the storage layer frames each one), are refused above SNAPSHOT_CHUNK_BYTES_MAX,
+ * are paced by a shared byte-rate limiter, and are written only as fast as HTTP/2 takes them:
+ * the sender holds a couple of chunks at a time, never the snapshot.
+ * Not here: choosing the peer or the channel (grpc-transport.ts).
  */
 
 import type { atoll } from '@atoll/proto';
 import { storeTransportService } from '@atoll/proto/grpc';
-import { crc32c } from '@atoll/storage';
 import type * as grpc from '@grpc/grpc-js';
 import { isStoreErrorCode, StoreError, StoreErrorCode } from '../errors.js';
+import { crc32 } from './crc32.js';
 import type { ByteRateLimiter } from './rate-limiter.js';
 import type { RaftEnvelope } from './transport.js';
 
 type SnapshotCall = grpc.ClientWritableStream<atoll.store.ISnapshotChunk>;
 
+/**
+ * Chunk messages handed to gRPC and not yet taken by HTTP/2 before the sender stops reading
+ * its source: one being sent, one ready behind it. Keeps the link busy while the sender
+ * holds at most two chunks (plus the one it is reading).
+ */
+const SNAPSHOT_CHUNKS_UNFLUSHED_MAX = 2;
+
 /** Test-only hooks into a snapshot send. */
 export interface SnapshotSendHooks {
   /**
-   * Sees each data chunk after its CRC was computed and returns what goes on the wire:
+   * Sees each data chunk after its CRC-32 was computed and returns what goes on the wire:
    * return altered bytes to simulate corruption in transit.
    */
   readonly mutateChunk?: (index: number, data: Uint8Array) => Uint8Array;
@@ -82,10 +86,24 @@ export function sendSnapshotOver(s: SnapshotSend): Promise<void> {
     }
     s.signal.addEventListener('abort', onAbort, { once: true });
 
-    // Resolves when gRPC can take more, or when the call is over (then writing stops).
+    // Resolves when fewer than SNAPSHOT_CHUNKS_UNFLUSHED_MAX writes wait for HTTP/2 (whose
+    // flow control paces them to the receiver), or when the call is over. gRPC's own
+    // 'drain' would only push back after 16 buffered messages: up to 16 chunks in memory.
+    let unflushed = 0;
+    let wake: () => void = () => {};
     const write = async (chunk: atoll.store.ISnapshotChunk): Promise<void> => {
-      if (!call.write(chunk)) {
-        await Promise.race([new Promise((r) => call.once('drain', r)), finishedPromise]);
+      unflushed++;
+      call.write(chunk, () => {
+        unflushed--;
+        wake();
+      });
+      while (unflushed >= SNAPSHOT_CHUNKS_UNFLUSHED_MAX && !finished) {
+        await Promise.race([
+          new Promise<void>((r) => {
+            wake = r;
+          }),
+          finishedPromise,
+        ]);
       }
     };
 
@@ -104,8 +122,8 @@ export function sendSnapshotOver(s: SnapshotSend): Promise<void> {
           );
         }
         await s.limiter.take(data.byteLength, stop.signal);
-        const crc = crc32c(data);
-        total = crc32c(data, total);
+        const crc = crc32(data);
+        total = crc32(data, total);
         const wire = s.hooks?.mutateChunk?.(index, data) ?? data;
         index++;
         await write({ data: wire, crc32: crc });
