@@ -112,9 +112,16 @@ export class MemoryTransportHub {
     this.handlers.delete(storeId);
   }
 
-  /** The transport of `storeId` (a new one after a restart; the old one should be closed). */
+  /**
+   * The transport of `storeId`. A second call models a restarted process: what its
+   * predecessor had queued and not flushed is gone (batches already flushed are "on the wire"
+   * and may still arrive, as on a real network).
+   */
   transport(storeId: number): RaftTransport {
     this.closedStores.delete(storeId);
+    for (const link of this.links.values()) {
+      if (link.from === storeId) link.droppedEnvelopes += link.queue.clear();
+    }
     return new MemoryTransport(this, storeId);
   }
 

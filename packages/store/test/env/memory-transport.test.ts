@@ -188,6 +188,20 @@ describe('memory transport', () => {
     expect(rec(1).deliveries).toEqual([]);
   });
 
+  it('a restarted store starts with empty queues; flushed batches may still arrive', async () => {
+    const { hub, rec, t } = cluster([1, 2]);
+    hub.hold(1, 2);
+    t(1).send(2, [envelope(1, 1, 2)]);
+    t(1).flush(); // on the wire
+    t(1).send(2, [envelope(1, 2, 2)]); // queued only: lost with the process
+    const again = hub.transport(1);
+    again.send(2, [envelope(1, 3, 2)]);
+    again.flush();
+    hub.release(1, 2);
+    await settle();
+    expect(rec(2).indexesFrom(1)).toEqual([1, 3]);
+  });
+
   it('order per pair holds under a schedule that reorders deliveries across links', async () => {
     // A scripted "network": deliveries run in an order chosen by a seeded generator.
     const pending: (() => void)[] = [];
