@@ -67,6 +67,8 @@ export interface LinkStats {
   readonly queuedBytes: number;
   /** Batches written on the current stream and not yet acknowledged. */
   readonly inflightBatches: number;
+  /** gRPC pushed back (write() returned false); nothing is written until 'drain'. */
+  readonly blockedOnDrain: boolean;
   readonly batchesSent: number;
   readonly envelopesSent: number;
   readonly heartbeatsSent: number;
@@ -137,6 +139,7 @@ export class GrpcRaftLink {
       queuedEnvelopes: this.queue.length,
       queuedBytes: this.queue.bytes,
       inflightBatches: this.sequence - this.acked,
+      blockedOnDrain: this.blockedOnDrain,
       failures: this.backoff.failures,
       ...this.counters,
     };

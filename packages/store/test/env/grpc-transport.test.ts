@@ -4,7 +4,11 @@
  * refusal of the wrong cluster or store, store heartbeats, and the window.
  */
 
+import { performance } from 'node:perf_hooks';
+import { storeTransportService } from '@atoll/proto/grpc';
+import type * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startLoopbackGrpcServer } from '../../src/env/grpc-server.js';
 import { GrpcRaftTransport, type GrpcTransportOptions } from '../../src/env/grpc-transport.js';
 import { envelopeBytes } from '../../src/env/send-queue.js';
 import { StoreError, StoreErrorCode } from '../../src/errors.js';
@@ -115,6 +119,43 @@ describe('gRPC transport', () => {
     expect(maxInflight).toBeLessThanOrEqual(2);
     expect(t1.stats()[0]!.batchesSent).toBe(50);
     expect(recorder(s2).indexesFrom(1)).toEqual(range(1, 50));
+  });
+
+  it('stops writing when gRPC pushes back, even with the window open', async () => {
+    // A peer that accepts the stream and never reads it: HTTP/2 flow control fills up.
+    const stuck = await startLoopbackGrpcServer((s) =>
+      s.addService(storeTransportService, {
+        raft: (call: grpc.ServerDuplexStream<unknown, unknown>) => call.pause(),
+        snapshot: () => {},
+      }),
+    );
+    started.push({ close: () => stuck.stop(0) });
+    const t1 = new GrpcRaftTransport({
+      storeId: 1,
+      clusterId: 1,
+      resolve: async () => `127.0.0.1:${stuck.port}`,
+      window: 1_000,
+      batchBytesMax: 64 * 1024,
+    });
+    started.push(t1);
+    for (let i = 1; i <= 300; i++) t1.send(2, [envelope(1, i, 2, 60 * 1024)]);
+    t1.flush();
+    await waitFor(() => t1.stats()[0]!.blockedOnDrain, 'back-pressure from gRPC');
+    const stats = t1.stats()[0]!;
+    // grpc-js buffers up to 16 messages before write() says no; the rest waits in the queue.
+    expect(stats.batchesSent).toBeLessThan(40);
+    expect(stats.queuedEnvelopes).toBe(300 - stats.envelopesSent);
+  });
+
+  it("closeStreams lets a server stop gracefully despite peers' open streams", async () => {
+    const s2 = await server(2);
+    const t1 = transport(1, [s2]);
+    t1.send(2, [envelope(1, 1, 2)]);
+    t1.flush();
+    await waitFor(() => recorder(s2).deliveries.length === 1, 'the stream is open');
+    const start = performance.now();
+    await s2.stop(); // closeStreams, then a graceful stop with a 5 s deadline (helpers.ts)
+    expect(performance.now() - start).toBeLessThan(2_500);
   });
 
   it('refuses sends once the queue to a dead store is full, and holds no more', async () => {

@@ -12,6 +12,9 @@ import {
 } from '../../src/env/grpc-transport-service.js';
 import type { RaftEnvelope, TransportHandlers } from '../../src/env/transport.js';
 
+/** A test server's graceful stop deadline: long, so a stop that is not graceful shows. */
+const STOP_DEADLINE_MS = 5_000;
+
 /** How often waitFor polls. */
 const POLL_MS = 5;
 
@@ -120,10 +123,10 @@ export class TestStoreServer {
     this.port = this.running.port;
   }
 
-  /** Stops hard (as a crash would, from the peers' point of view). */
+  /** Ends the peers' streams, then stops gracefully within STOP_DEADLINE_MS, then by force. */
   async stop(): Promise<void> {
     this.service?.closeStreams();
-    await this.running?.stop(0);
+    await this.running?.stop(STOP_DEADLINE_MS);
     this.running = undefined;
   }
 }
