@@ -68,15 +68,15 @@ export function startLoopbackGrpcServer(
 
 function stopServer(server: grpc.Server, deadlineMs: number): Promise<void> {
   return new Promise<void>((resolve) => {
-    if (deadlineMs <= 0) {
-      server.forceShutdown();
-      resolve();
-      return;
-    }
-    const timer = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, deadlineMs);
+    // Even with no deadline, tryShutdown goes first: it sends clients a GOAWAY, so they stop
+    // starting calls here before the connection is cut.
+    const timer = setTimeout(
+      () => {
+        server.forceShutdown();
+        resolve();
+      },
+      Math.max(0, deadlineMs),
+    );
     server.tryShutdown(() => {
       clearTimeout(timer);
       resolve();
