@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 /** Entry point of the `atoll` binary: parse, run, and turn failures into one clear line. */
 
+import * as grpc from '@grpc/grpc-js';
 import { buildProgram } from './program.js';
+
+// grpc-js prints its own errors to stderr; ours say the same in one line (see below).
+if (!process.argv.includes('--verbose')) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 
 const program = buildProgram();
 try {

@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerStore } from './commands/store.js';
 
 export const VERSION = '0.1.0';
 
@@ -12,5 +13,6 @@ export function buildProgram(): Command {
     .option('--verbose', 'print stack traces on errors')
     .showHelpAfterError();
   registerDemo(program);
+  registerStore(program);
   return program;
 }

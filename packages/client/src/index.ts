@@ -14,6 +14,7 @@ export { AtollClient, type ClientPorts, createClient, DEFAULT_TIMEOUT_MS } from 
 export { AtollError, ClientErrorCode, isAtollError } from './errors.js';
 export { GrpcKvSender } from './grpc-kv-sender.js';
 export * as keys from './keys.js';
+export { type PdRegionSource, pdLocator } from './pd-locator.js';
 export {
   type ClientEnv,
   type KvRequest,

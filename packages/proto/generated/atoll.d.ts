@@ -4,6 +4,755 @@ import * as $protobuf from "protobufjs";
 /** Namespace atoll. */
 export namespace atoll {
 
+    /** Namespace admin. */
+    namespace admin {
+
+        /**
+         * Properties of an AdminResponse.
+         * @deprecated Use atoll.admin.AdminResponse.$Properties instead.
+         */
+        interface IAdminResponse extends atoll.admin.AdminResponse.$Properties {
+        }
+
+        /** Represents an AdminResponse. */
+        class AdminResponse {
+
+            /**
+             * Constructs a new AdminResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.admin.AdminResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** AdminResponse regionError. */
+            regionError?: (atoll.error.RegionError.$Properties|null);
+
+            /** AdminResponse error. */
+            error?: (atoll.error.Error.$Properties|null);
+
+            /**
+             * Creates a new AdminResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns AdminResponse instance
+             */
+            static create(properties: atoll.admin.AdminResponse.$Shape): atoll.admin.AdminResponse & atoll.admin.AdminResponse.$Shape;
+            static create(properties?: atoll.admin.AdminResponse.$Properties): atoll.admin.AdminResponse;
+
+            /**
+             * Encodes the specified AdminResponse message. Does not implicitly {@link atoll.admin.AdminResponse.verify|verify} messages.
+             * @param message AdminResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.admin.AdminResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an AdminResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.admin.AdminResponse & atoll.admin.AdminResponse.$Shape} AdminResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.admin.AdminResponse & atoll.admin.AdminResponse.$Shape;
+        }
+
+        namespace AdminResponse {
+
+            /** Properties of an AdminResponse. */
+            interface $Properties {
+
+                /** AdminResponse regionError */
+                regionError?: (atoll.error.RegionError.$Properties|null);
+
+                /** AdminResponse error */
+                error?: (atoll.error.Error.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an AdminResponse. */
+            type $Shape = {
+              regionError?: atoll.error.RegionError.$Shape|null;
+              error?: atoll.error.Error.$Shape|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        /**
+         * Properties of a SplitRegionRequest.
+         * @deprecated Use atoll.admin.SplitRegionRequest.$Properties instead.
+         */
+        interface ISplitRegionRequest extends atoll.admin.SplitRegionRequest.$Properties {
+        }
+
+        /** Represents a SplitRegionRequest. */
+        class SplitRegionRequest {
+
+            /**
+             * Constructs a new SplitRegionRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.admin.SplitRegionRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** SplitRegionRequest regionId. */
+            regionId: number;
+
+            /** SplitRegionRequest epoch. */
+            epoch?: (atoll.meta.RegionEpoch.$Properties|null);
+
+            /** SplitRegionRequest splitKey. */
+            splitKey: Uint8Array;
+
+            /** SplitRegionRequest newRegionId. */
+            newRegionId: number;
+
+            /** SplitRegionRequest newPeerIds. */
+            newPeerIds: number[];
+
+            /**
+             * Creates a new SplitRegionRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns SplitRegionRequest instance
+             */
+            static create(properties: atoll.admin.SplitRegionRequest.$Shape): atoll.admin.SplitRegionRequest & atoll.admin.SplitRegionRequest.$Shape;
+            static create(properties?: atoll.admin.SplitRegionRequest.$Properties): atoll.admin.SplitRegionRequest;
+
+            /**
+             * Encodes the specified SplitRegionRequest message. Does not implicitly {@link atoll.admin.SplitRegionRequest.verify|verify} messages.
+             * @param message SplitRegionRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.admin.SplitRegionRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a SplitRegionRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.admin.SplitRegionRequest & atoll.admin.SplitRegionRequest.$Shape} SplitRegionRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.admin.SplitRegionRequest & atoll.admin.SplitRegionRequest.$Shape;
+        }
+
+        namespace SplitRegionRequest {
+
+            /** Properties of a SplitRegionRequest. */
+            interface $Properties {
+
+                /** SplitRegionRequest regionId */
+                regionId?: (number|null);
+
+                /** SplitRegionRequest epoch */
+                epoch?: (atoll.meta.RegionEpoch.$Properties|null);
+
+                /** SplitRegionRequest splitKey */
+                splitKey?: (Uint8Array|null);
+
+                /** SplitRegionRequest newRegionId */
+                newRegionId?: (number|null);
+
+                /** SplitRegionRequest newPeerIds */
+                newPeerIds?: (number[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a SplitRegionRequest. */
+            type $Shape = atoll.admin.SplitRegionRequest.$Properties;
+        }
+
+        /** PeerChangeKind enum. */
+        enum PeerChangeKind {
+
+            /** ADD_VOTER value */
+            ADD_VOTER = 0,
+
+            /** ADD_LEARNER value */
+            ADD_LEARNER = 1,
+
+            /** REMOVE value */
+            REMOVE = 2
+        }
+
+        /**
+         * Properties of a PeerChange.
+         * @deprecated Use atoll.admin.PeerChange.$Properties instead.
+         */
+        interface IPeerChange extends atoll.admin.PeerChange.$Properties {
+        }
+
+        /** Represents a PeerChange. */
+        class PeerChange {
+
+            /**
+             * Constructs a new PeerChange.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.admin.PeerChange.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** PeerChange kind. */
+            kind: atoll.admin.PeerChangeKind;
+
+            /** PeerChange peer. */
+            peer?: (atoll.meta.Peer.$Properties|null);
+
+            /**
+             * Creates a new PeerChange instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns PeerChange instance
+             */
+            static create(properties: atoll.admin.PeerChange.$Shape): atoll.admin.PeerChange & atoll.admin.PeerChange.$Shape;
+            static create(properties?: atoll.admin.PeerChange.$Properties): atoll.admin.PeerChange;
+
+            /**
+             * Encodes the specified PeerChange message. Does not implicitly {@link atoll.admin.PeerChange.verify|verify} messages.
+             * @param message PeerChange message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.admin.PeerChange.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a PeerChange message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.admin.PeerChange & atoll.admin.PeerChange.$Shape} PeerChange
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.admin.PeerChange & atoll.admin.PeerChange.$Shape;
+        }
+
+        namespace PeerChange {
+
+            /** Properties of a PeerChange. */
+            interface $Properties {
+
+                /** PeerChange kind */
+                kind?: (atoll.admin.PeerChangeKind|null);
+
+                /** PeerChange peer */
+                peer?: (atoll.meta.Peer.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a PeerChange. */
+            type $Shape = atoll.admin.PeerChange.$Properties;
+        }
+
+        /**
+         * Properties of a ChangePeersRequest.
+         * @deprecated Use atoll.admin.ChangePeersRequest.$Properties instead.
+         */
+        interface IChangePeersRequest extends atoll.admin.ChangePeersRequest.$Properties {
+        }
+
+        /** Represents a ChangePeersRequest. */
+        class ChangePeersRequest {
+
+            /**
+             * Constructs a new ChangePeersRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.admin.ChangePeersRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ChangePeersRequest regionId. */
+            regionId: number;
+
+            /** ChangePeersRequest epoch. */
+            epoch?: (atoll.meta.RegionEpoch.$Properties|null);
+
+            /** ChangePeersRequest changes. */
+            changes: atoll.admin.PeerChange.$Properties[];
+
+            /** ChangePeersRequest joint. */
+            joint: boolean;
+
+            /**
+             * Creates a new ChangePeersRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ChangePeersRequest instance
+             */
+            static create(properties: atoll.admin.ChangePeersRequest.$Shape): atoll.admin.ChangePeersRequest & atoll.admin.ChangePeersRequest.$Shape;
+            static create(properties?: atoll.admin.ChangePeersRequest.$Properties): atoll.admin.ChangePeersRequest;
+
+            /**
+             * Encodes the specified ChangePeersRequest message. Does not implicitly {@link atoll.admin.ChangePeersRequest.verify|verify} messages.
+             * @param message ChangePeersRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.admin.ChangePeersRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ChangePeersRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.admin.ChangePeersRequest & atoll.admin.ChangePeersRequest.$Shape} ChangePeersRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.admin.ChangePeersRequest & atoll.admin.ChangePeersRequest.$Shape;
+        }
+
+        namespace ChangePeersRequest {
+
+            /** Properties of a ChangePeersRequest. */
+            interface $Properties {
+
+                /** ChangePeersRequest regionId */
+                regionId?: (number|null);
+
+                /** ChangePeersRequest epoch */
+                epoch?: (atoll.meta.RegionEpoch.$Properties|null);
+
+                /** ChangePeersRequest changes */
+                changes?: (atoll.admin.PeerChange.$Properties[]|null);
+
+                /** ChangePeersRequest joint */
+                joint?: (boolean|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ChangePeersRequest. */
+            type $Shape = atoll.admin.ChangePeersRequest.$Properties;
+        }
+
+        /**
+         * Properties of a TransferLeaderRequest.
+         * @deprecated Use atoll.admin.TransferLeaderRequest.$Properties instead.
+         */
+        interface ITransferLeaderRequest extends atoll.admin.TransferLeaderRequest.$Properties {
+        }
+
+        /** Represents a TransferLeaderRequest. */
+        class TransferLeaderRequest {
+
+            /**
+             * Constructs a new TransferLeaderRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.admin.TransferLeaderRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** TransferLeaderRequest regionId. */
+            regionId: number;
+
+            /** TransferLeaderRequest epoch. */
+            epoch?: (atoll.meta.RegionEpoch.$Properties|null);
+
+            /** TransferLeaderRequest toPeerId. */
+            toPeerId: number;
+
+            /**
+             * Creates a new TransferLeaderRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns TransferLeaderRequest instance
+             */
+            static create(properties: atoll.admin.TransferLeaderRequest.$Shape): atoll.admin.TransferLeaderRequest & atoll.admin.TransferLeaderRequest.$Shape;
+            static create(properties?: atoll.admin.TransferLeaderRequest.$Properties): atoll.admin.TransferLeaderRequest;
+
+            /**
+             * Encodes the specified TransferLeaderRequest message. Does not implicitly {@link atoll.admin.TransferLeaderRequest.verify|verify} messages.
+             * @param message TransferLeaderRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.admin.TransferLeaderRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a TransferLeaderRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.admin.TransferLeaderRequest & atoll.admin.TransferLeaderRequest.$Shape} TransferLeaderRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.admin.TransferLeaderRequest & atoll.admin.TransferLeaderRequest.$Shape;
+        }
+
+        namespace TransferLeaderRequest {
+
+            /** Properties of a TransferLeaderRequest. */
+            interface $Properties {
+
+                /** TransferLeaderRequest regionId */
+                regionId?: (number|null);
+
+                /** TransferLeaderRequest epoch */
+                epoch?: (atoll.meta.RegionEpoch.$Properties|null);
+
+                /** TransferLeaderRequest toPeerId */
+                toPeerId?: (number|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a TransferLeaderRequest. */
+            type $Shape = atoll.admin.TransferLeaderRequest.$Properties;
+        }
+
+        /**
+         * Properties of a RegionStatus.
+         * @deprecated Use atoll.admin.RegionStatus.$Properties instead.
+         */
+        interface IRegionStatus extends atoll.admin.RegionStatus.$Properties {
+        }
+
+        /** Represents a RegionStatus. */
+        class RegionStatus {
+
+            /**
+             * Constructs a new RegionStatus.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.admin.RegionStatus.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** RegionStatus region. */
+            region?: (atoll.meta.Region.$Properties|null);
+
+            /** RegionStatus peerId. */
+            peerId: number;
+
+            /** RegionStatus role. */
+            role: string;
+
+            /** RegionStatus leaderPeerId. */
+            leaderPeerId: number;
+
+            /** RegionStatus appliedIndex. */
+            appliedIndex: number;
+
+            /** RegionStatus quiescent. */
+            quiescent: boolean;
+
+            /**
+             * Creates a new RegionStatus instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RegionStatus instance
+             */
+            static create(properties: atoll.admin.RegionStatus.$Shape): atoll.admin.RegionStatus & atoll.admin.RegionStatus.$Shape;
+            static create(properties?: atoll.admin.RegionStatus.$Properties): atoll.admin.RegionStatus;
+
+            /**
+             * Encodes the specified RegionStatus message. Does not implicitly {@link atoll.admin.RegionStatus.verify|verify} messages.
+             * @param message RegionStatus message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.admin.RegionStatus.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RegionStatus message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.admin.RegionStatus & atoll.admin.RegionStatus.$Shape} RegionStatus
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.admin.RegionStatus & atoll.admin.RegionStatus.$Shape;
+        }
+
+        namespace RegionStatus {
+
+            /** Properties of a RegionStatus. */
+            interface $Properties {
+
+                /** RegionStatus region */
+                region?: (atoll.meta.Region.$Properties|null);
+
+                /** RegionStatus peerId */
+                peerId?: (number|null);
+
+                /** RegionStatus role */
+                role?: (string|null);
+
+                /** RegionStatus leaderPeerId */
+                leaderPeerId?: (number|null);
+
+                /** RegionStatus appliedIndex */
+                appliedIndex?: (number|null);
+
+                /** RegionStatus quiescent */
+                quiescent?: (boolean|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a RegionStatus. */
+            type $Shape = atoll.admin.RegionStatus.$Properties;
+        }
+
+        /**
+         * Properties of a StatusRequest.
+         * @deprecated Use atoll.admin.StatusRequest.$Properties instead.
+         */
+        interface IStatusRequest extends atoll.admin.StatusRequest.$Properties {
+        }
+
+        /** Represents a StatusRequest. */
+        class StatusRequest {
+
+            /**
+             * Constructs a new StatusRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.admin.StatusRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /**
+             * Creates a new StatusRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns StatusRequest instance
+             */
+            static create(properties: atoll.admin.StatusRequest.$Shape): atoll.admin.StatusRequest & atoll.admin.StatusRequest.$Shape;
+            static create(properties?: atoll.admin.StatusRequest.$Properties): atoll.admin.StatusRequest;
+
+            /**
+             * Encodes the specified StatusRequest message. Does not implicitly {@link atoll.admin.StatusRequest.verify|verify} messages.
+             * @param message StatusRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.admin.StatusRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a StatusRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.admin.StatusRequest & atoll.admin.StatusRequest.$Shape} StatusRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.admin.StatusRequest & atoll.admin.StatusRequest.$Shape;
+        }
+
+        namespace StatusRequest {
+
+            /** Properties of a StatusRequest. */
+            interface $Properties {
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a StatusRequest. */
+            type $Shape = atoll.admin.StatusRequest.$Properties;
+        }
+
+        /**
+         * Properties of a StatusResponse.
+         * @deprecated Use atoll.admin.StatusResponse.$Properties instead.
+         */
+        interface IStatusResponse extends atoll.admin.StatusResponse.$Properties {
+        }
+
+        /** Represents a StatusResponse. */
+        class StatusResponse {
+
+            /**
+             * Constructs a new StatusResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.admin.StatusResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** StatusResponse storeId. */
+            storeId: number;
+
+            /** StatusResponse regions. */
+            regions: atoll.admin.RegionStatus.$Properties[];
+
+            /**
+             * Creates a new StatusResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns StatusResponse instance
+             */
+            static create(properties: atoll.admin.StatusResponse.$Shape): atoll.admin.StatusResponse & atoll.admin.StatusResponse.$Shape;
+            static create(properties?: atoll.admin.StatusResponse.$Properties): atoll.admin.StatusResponse;
+
+            /**
+             * Encodes the specified StatusResponse message. Does not implicitly {@link atoll.admin.StatusResponse.verify|verify} messages.
+             * @param message StatusResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.admin.StatusResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a StatusResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.admin.StatusResponse & atoll.admin.StatusResponse.$Shape} StatusResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.admin.StatusResponse & atoll.admin.StatusResponse.$Shape;
+        }
+
+        namespace StatusResponse {
+
+            /** Properties of a StatusResponse. */
+            interface $Properties {
+
+                /** StatusResponse storeId */
+                storeId?: (number|null);
+
+                /** StatusResponse regions */
+                regions?: (atoll.admin.RegionStatus.$Properties[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a StatusResponse. */
+            type $Shape = atoll.admin.StatusResponse.$Properties;
+        }
+
+        /** Represents an Admin */
+        class Admin extends $protobuf.rpc.Service {
+
+            /**
+             * Constructs a new Admin service.
+             * @param rpcImpl RPC implementation
+             * @param [requestDelimited=false] Whether requests are length-delimited
+             * @param [responseDelimited=false] Whether responses are length-delimited
+             */
+            constructor(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean);
+
+            /**
+             * Creates new Admin service using the specified rpc implementation.
+             * @param rpcImpl RPC implementation
+             * @param [requestDelimited=false] Whether requests are length-delimited
+             * @param [responseDelimited=false] Whether responses are length-delimited
+             * @returns RPC service. Useful where requests and/or responses are streamed.
+             */
+            static create(rpcImpl: $protobuf.RPCImpl, requestDelimited?: boolean, responseDelimited?: boolean): Admin;
+
+            /** Calls SplitRegion. */
+            splitRegion: atoll.admin.Admin.SplitRegion;
+
+            /** Calls ChangePeers. */
+            changePeers: atoll.admin.Admin.ChangePeers;
+
+            /** Calls TransferLeader. */
+            transferLeader: atoll.admin.Admin.TransferLeader;
+
+            /** Calls Status. */
+            status: atoll.admin.Admin.Status;
+        }
+
+        namespace Admin {
+
+            /**
+             * Callback as used by {@link atoll.admin.Admin#splitRegion}.
+             * @param error Error, if any
+             * @param [response] AdminResponse
+             */
+            type SplitRegionCallback = (error: (Error|null), response?: atoll.admin.AdminResponse) => void;
+
+            /** Calls SplitRegion. */
+            type SplitRegion = {
+              (request: atoll.admin.ISplitRegionRequest, callback: atoll.admin.Admin.SplitRegionCallback): void;
+              (request: atoll.admin.ISplitRegionRequest): Promise<atoll.admin.AdminResponse>;
+              readonly name: "SplitRegion";
+              readonly path: "/atoll.admin.Admin/SplitRegion";
+              readonly requestType: "SplitRegionRequest";
+              readonly responseType: "AdminResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.admin.Admin#changePeers}.
+             * @param error Error, if any
+             * @param [response] AdminResponse
+             */
+            type ChangePeersCallback = (error: (Error|null), response?: atoll.admin.AdminResponse) => void;
+
+            /** Calls ChangePeers. */
+            type ChangePeers = {
+              (request: atoll.admin.IChangePeersRequest, callback: atoll.admin.Admin.ChangePeersCallback): void;
+              (request: atoll.admin.IChangePeersRequest): Promise<atoll.admin.AdminResponse>;
+              readonly name: "ChangePeers";
+              readonly path: "/atoll.admin.Admin/ChangePeers";
+              readonly requestType: "ChangePeersRequest";
+              readonly responseType: "AdminResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.admin.Admin#transferLeader}.
+             * @param error Error, if any
+             * @param [response] AdminResponse
+             */
+            type TransferLeaderCallback = (error: (Error|null), response?: atoll.admin.AdminResponse) => void;
+
+            /** Calls TransferLeader. */
+            type TransferLeader = {
+              (request: atoll.admin.ITransferLeaderRequest, callback: atoll.admin.Admin.TransferLeaderCallback): void;
+              (request: atoll.admin.ITransferLeaderRequest): Promise<atoll.admin.AdminResponse>;
+              readonly name: "TransferLeader";
+              readonly path: "/atoll.admin.Admin/TransferLeader";
+              readonly requestType: "TransferLeaderRequest";
+              readonly responseType: "AdminResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.admin.Admin#status}.
+             * @param error Error, if any
+             * @param [response] StatusResponse
+             */
+            type StatusCallback = (error: (Error|null), response?: atoll.admin.StatusResponse) => void;
+
+            /** Calls Status. */
+            type Status = {
+              (request: atoll.admin.IStatusRequest, callback: atoll.admin.Admin.StatusCallback): void;
+              (request: atoll.admin.IStatusRequest): Promise<atoll.admin.StatusResponse>;
+              readonly name: "Status";
+              readonly path: "/atoll.admin.Admin/Status";
+              readonly requestType: "StatusRequest";
+              readonly responseType: "StatusResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+        }
+    }
+
     /** Namespace error. */
     namespace error {
 

@@ -18,6 +18,1757 @@ export const atoll = $root.atoll = (() => {
      */
     const atoll = {};
 
+    atoll.admin = (function() {
+
+        /**
+         * Namespace admin.
+         * @memberof atoll
+         * @namespace
+         */
+        const admin = {};
+
+        admin.AdminResponse = (function() {
+
+            /**
+             * Properties of an AdminResponse.
+             * @typedef {Object} atoll.admin.AdminResponse.$Properties
+             * @property {atoll.error.RegionError.$Properties|null} [regionError] AdminResponse regionError
+             * @property {atoll.error.Error.$Properties|null} [error] AdminResponse error
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AdminResponse.
+             * @memberof atoll.admin
+             * @interface IAdminResponse
+             * @augments atoll.admin.AdminResponse.$Properties
+             * @deprecated Use atoll.admin.AdminResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of an AdminResponse.
+             * @typedef {{
+             *   regionError?: atoll.error.RegionError.$Shape|null;
+             *   error?: atoll.error.Error.$Shape|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} atoll.admin.AdminResponse.$Shape
+             */
+
+            /**
+             * Constructs a new AdminResponse.
+             * @memberof atoll.admin
+             * @classdesc Represents an AdminResponse.
+             * @constructor
+             * @param {atoll.admin.AdminResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const AdminResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * AdminResponse regionError.
+             * @member {atoll.error.RegionError.$Properties|null|undefined} regionError
+             * @memberof atoll.admin.AdminResponse
+             * @instance
+             */
+            AdminResponse.prototype.regionError = null;
+
+            /**
+             * AdminResponse error.
+             * @member {atoll.error.Error.$Properties|null|undefined} error
+             * @memberof atoll.admin.AdminResponse
+             * @instance
+             */
+            AdminResponse.prototype.error = null;
+
+            /**
+             * Creates a new AdminResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.admin.AdminResponse
+             * @static
+             * @param {atoll.admin.AdminResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.admin.AdminResponse} AdminResponse instance
+             * @type {{
+             *   (properties: atoll.admin.AdminResponse.$Shape): atoll.admin.AdminResponse & atoll.admin.AdminResponse.$Shape;
+             *   (properties?: atoll.admin.AdminResponse.$Properties): atoll.admin.AdminResponse;
+             * }}
+             */
+            AdminResponse.create = function(properties) {
+                return new AdminResponse(properties);
+            };
+
+            /**
+             * Encodes the specified AdminResponse message. Does not implicitly {@link atoll.admin.AdminResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.admin.AdminResponse
+             * @static
+             * @param {atoll.admin.AdminResponse.$Properties} message AdminResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AdminResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.regionError != null && $Object.hasOwnProperty.call(message, "regionError"))
+                    $root.atoll.error.RegionError.encode(message.regionError, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                    $root.atoll.error.Error.encode(message.error, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an AdminResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.admin.AdminResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.admin.AdminResponse & atoll.admin.AdminResponse.$Shape} AdminResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AdminResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.admin.AdminResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.regionError = $root.atoll.error.RegionError.decode(reader, reader.size(), $undefined, _depth + 1, message.regionError);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.error = $root.atoll.error.Error.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AdminResponse;
+        })();
+
+        admin.SplitRegionRequest = (function() {
+
+            /**
+             * Properties of a SplitRegionRequest.
+             * @typedef {Object} atoll.admin.SplitRegionRequest.$Properties
+             * @property {number|null} [regionId] SplitRegionRequest regionId
+             * @property {atoll.meta.RegionEpoch.$Properties|null} [epoch] SplitRegionRequest epoch
+             * @property {Uint8Array|null} [splitKey] SplitRegionRequest splitKey
+             * @property {number|null} [newRegionId] SplitRegionRequest newRegionId
+             * @property {Array.<number>|null} [newPeerIds] SplitRegionRequest newPeerIds
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SplitRegionRequest.
+             * @memberof atoll.admin
+             * @interface ISplitRegionRequest
+             * @augments atoll.admin.SplitRegionRequest.$Properties
+             * @deprecated Use atoll.admin.SplitRegionRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a SplitRegionRequest.
+             * @typedef {atoll.admin.SplitRegionRequest.$Properties} atoll.admin.SplitRegionRequest.$Shape
+             */
+
+            /**
+             * Constructs a new SplitRegionRequest.
+             * @memberof atoll.admin
+             * @classdesc Represents a SplitRegionRequest.
+             * @constructor
+             * @param {atoll.admin.SplitRegionRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SplitRegionRequest = function (properties) {
+                this.newPeerIds = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SplitRegionRequest regionId.
+             * @member {number} regionId
+             * @memberof atoll.admin.SplitRegionRequest
+             * @instance
+             */
+            SplitRegionRequest.prototype.regionId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * SplitRegionRequest epoch.
+             * @member {atoll.meta.RegionEpoch.$Properties|null|undefined} epoch
+             * @memberof atoll.admin.SplitRegionRequest
+             * @instance
+             */
+            SplitRegionRequest.prototype.epoch = null;
+
+            /**
+             * SplitRegionRequest splitKey.
+             * @member {Uint8Array} splitKey
+             * @memberof atoll.admin.SplitRegionRequest
+             * @instance
+             */
+            SplitRegionRequest.prototype.splitKey = $util.newBuffer([]);
+
+            /**
+             * SplitRegionRequest newRegionId.
+             * @member {number} newRegionId
+             * @memberof atoll.admin.SplitRegionRequest
+             * @instance
+             */
+            SplitRegionRequest.prototype.newRegionId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * SplitRegionRequest newPeerIds.
+             * @member {Array.<number>} newPeerIds
+             * @memberof atoll.admin.SplitRegionRequest
+             * @instance
+             */
+            SplitRegionRequest.prototype.newPeerIds = $util.emptyArray;
+
+            /**
+             * Creates a new SplitRegionRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.admin.SplitRegionRequest
+             * @static
+             * @param {atoll.admin.SplitRegionRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.admin.SplitRegionRequest} SplitRegionRequest instance
+             * @type {{
+             *   (properties: atoll.admin.SplitRegionRequest.$Shape): atoll.admin.SplitRegionRequest & atoll.admin.SplitRegionRequest.$Shape;
+             *   (properties?: atoll.admin.SplitRegionRequest.$Properties): atoll.admin.SplitRegionRequest;
+             * }}
+             */
+            SplitRegionRequest.create = function(properties) {
+                return new SplitRegionRequest(properties);
+            };
+
+            /**
+             * Encodes the specified SplitRegionRequest message. Does not implicitly {@link atoll.admin.SplitRegionRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.admin.SplitRegionRequest
+             * @static
+             * @param {atoll.admin.SplitRegionRequest.$Properties} message SplitRegionRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SplitRegionRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.regionId != null && $Object.hasOwnProperty.call(message, "regionId") && (typeof message.regionId === "object" ? message.regionId.low || message.regionId.high : message.regionId !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.regionId);
+                if (message.epoch != null && $Object.hasOwnProperty.call(message, "epoch"))
+                    $root.atoll.meta.RegionEpoch.encode(message.epoch, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.splitKey != null && $Object.hasOwnProperty.call(message, "splitKey") && message.splitKey.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.splitKey);
+                if (message.newRegionId != null && $Object.hasOwnProperty.call(message, "newRegionId") && (typeof message.newRegionId === "object" ? message.newRegionId.low || message.newRegionId.high : message.newRegionId !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.newRegionId);
+                if (message.newPeerIds != null && message.newPeerIds.length)
+                    writer.uint32(/* id 5, wireType 2 =*/42).uint64s(message.newPeerIds);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SplitRegionRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.admin.SplitRegionRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.admin.SplitRegionRequest & atoll.admin.SplitRegionRequest.$Shape} SplitRegionRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SplitRegionRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.admin.SplitRegionRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.regionId = value;
+                            else
+                                delete message.regionId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.epoch = $root.atoll.meta.RegionEpoch.decode(reader, reader.size(), $undefined, _depth + 1, message.epoch);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.splitKey = value;
+                            else
+                                delete message.splitKey;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.newRegionId = value;
+                            else
+                                delete message.newRegionId;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType === 2) {
+                                if (!(message.newPeerIds && message.newPeerIds.length))
+                                    message.newPeerIds = [];
+                                reader.uint64s(message.newPeerIds);
+                                continue;
+                            }
+                            if (wireType !== 0)
+                                break;
+                            if (!(message.newPeerIds && message.newPeerIds.length))
+                                message.newPeerIds = [];
+                            message.newPeerIds.push(reader.uint64());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SplitRegionRequest;
+        })();
+
+        /**
+         * PeerChangeKind enum.
+         * @name atoll.admin.PeerChangeKind
+         * @enum {number}
+         * @property {number} ADD_VOTER=0 ADD_VOTER value
+         * @property {number} ADD_LEARNER=1 ADD_LEARNER value
+         * @property {number} REMOVE=2 REMOVE value
+         */
+        admin.PeerChangeKind = (function() {
+            const valuesById = $Object.create(null), values = $Object.create(valuesById);
+            values[valuesById[0] = "ADD_VOTER"] = 0;
+            values[valuesById[1] = "ADD_LEARNER"] = 1;
+            values[valuesById[2] = "REMOVE"] = 2;
+            return values;
+        })();
+
+        admin.PeerChange = (function() {
+
+            /**
+             * Properties of a PeerChange.
+             * @typedef {Object} atoll.admin.PeerChange.$Properties
+             * @property {atoll.admin.PeerChangeKind|null} [kind] PeerChange kind
+             * @property {atoll.meta.Peer.$Properties|null} [peer] PeerChange peer
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PeerChange.
+             * @memberof atoll.admin
+             * @interface IPeerChange
+             * @augments atoll.admin.PeerChange.$Properties
+             * @deprecated Use atoll.admin.PeerChange.$Properties instead.
+             */
+
+            /**
+             * Shape of a PeerChange.
+             * @typedef {atoll.admin.PeerChange.$Properties} atoll.admin.PeerChange.$Shape
+             */
+
+            /**
+             * Constructs a new PeerChange.
+             * @memberof atoll.admin
+             * @classdesc Represents a PeerChange.
+             * @constructor
+             * @param {atoll.admin.PeerChange.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PeerChange = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PeerChange kind.
+             * @member {atoll.admin.PeerChangeKind} kind
+             * @memberof atoll.admin.PeerChange
+             * @instance
+             */
+            PeerChange.prototype.kind = 0;
+
+            /**
+             * PeerChange peer.
+             * @member {atoll.meta.Peer.$Properties|null|undefined} peer
+             * @memberof atoll.admin.PeerChange
+             * @instance
+             */
+            PeerChange.prototype.peer = null;
+
+            /**
+             * Creates a new PeerChange instance using the specified properties.
+             * @function create
+             * @memberof atoll.admin.PeerChange
+             * @static
+             * @param {atoll.admin.PeerChange.$Properties=} [properties] Properties to set
+             * @returns {atoll.admin.PeerChange} PeerChange instance
+             * @type {{
+             *   (properties: atoll.admin.PeerChange.$Shape): atoll.admin.PeerChange & atoll.admin.PeerChange.$Shape;
+             *   (properties?: atoll.admin.PeerChange.$Properties): atoll.admin.PeerChange;
+             * }}
+             */
+            PeerChange.create = function(properties) {
+                return new PeerChange(properties);
+            };
+
+            /**
+             * Encodes the specified PeerChange message. Does not implicitly {@link atoll.admin.PeerChange.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.admin.PeerChange
+             * @static
+             * @param {atoll.admin.PeerChange.$Properties} message PeerChange message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PeerChange.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.kind != null && $Object.hasOwnProperty.call(message, "kind") && message.kind !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).int32(message.kind);
+                if (message.peer != null && $Object.hasOwnProperty.call(message, "peer"))
+                    $root.atoll.meta.Peer.encode(message.peer, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PeerChange message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.admin.PeerChange
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.admin.PeerChange & atoll.admin.PeerChange.$Shape} PeerChange
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PeerChange.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.admin.PeerChange();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.kind = value;
+                            else
+                                delete message.kind;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.peer = $root.atoll.meta.Peer.decode(reader, reader.size(), $undefined, _depth + 1, message.peer);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return PeerChange;
+        })();
+
+        admin.ChangePeersRequest = (function() {
+
+            /**
+             * Properties of a ChangePeersRequest.
+             * @typedef {Object} atoll.admin.ChangePeersRequest.$Properties
+             * @property {number|null} [regionId] ChangePeersRequest regionId
+             * @property {atoll.meta.RegionEpoch.$Properties|null} [epoch] ChangePeersRequest epoch
+             * @property {Array.<atoll.admin.PeerChange.$Properties>|null} [changes] ChangePeersRequest changes
+             * @property {boolean|null} [joint] ChangePeersRequest joint
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ChangePeersRequest.
+             * @memberof atoll.admin
+             * @interface IChangePeersRequest
+             * @augments atoll.admin.ChangePeersRequest.$Properties
+             * @deprecated Use atoll.admin.ChangePeersRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a ChangePeersRequest.
+             * @typedef {atoll.admin.ChangePeersRequest.$Properties} atoll.admin.ChangePeersRequest.$Shape
+             */
+
+            /**
+             * Constructs a new ChangePeersRequest.
+             * @memberof atoll.admin
+             * @classdesc Represents a ChangePeersRequest.
+             * @constructor
+             * @param {atoll.admin.ChangePeersRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ChangePeersRequest = function (properties) {
+                this.changes = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ChangePeersRequest regionId.
+             * @member {number} regionId
+             * @memberof atoll.admin.ChangePeersRequest
+             * @instance
+             */
+            ChangePeersRequest.prototype.regionId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * ChangePeersRequest epoch.
+             * @member {atoll.meta.RegionEpoch.$Properties|null|undefined} epoch
+             * @memberof atoll.admin.ChangePeersRequest
+             * @instance
+             */
+            ChangePeersRequest.prototype.epoch = null;
+
+            /**
+             * ChangePeersRequest changes.
+             * @member {Array.<atoll.admin.PeerChange.$Properties>} changes
+             * @memberof atoll.admin.ChangePeersRequest
+             * @instance
+             */
+            ChangePeersRequest.prototype.changes = $util.emptyArray;
+
+            /**
+             * ChangePeersRequest joint.
+             * @member {boolean} joint
+             * @memberof atoll.admin.ChangePeersRequest
+             * @instance
+             */
+            ChangePeersRequest.prototype.joint = false;
+
+            /**
+             * Creates a new ChangePeersRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.admin.ChangePeersRequest
+             * @static
+             * @param {atoll.admin.ChangePeersRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.admin.ChangePeersRequest} ChangePeersRequest instance
+             * @type {{
+             *   (properties: atoll.admin.ChangePeersRequest.$Shape): atoll.admin.ChangePeersRequest & atoll.admin.ChangePeersRequest.$Shape;
+             *   (properties?: atoll.admin.ChangePeersRequest.$Properties): atoll.admin.ChangePeersRequest;
+             * }}
+             */
+            ChangePeersRequest.create = function(properties) {
+                return new ChangePeersRequest(properties);
+            };
+
+            /**
+             * Encodes the specified ChangePeersRequest message. Does not implicitly {@link atoll.admin.ChangePeersRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.admin.ChangePeersRequest
+             * @static
+             * @param {atoll.admin.ChangePeersRequest.$Properties} message ChangePeersRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ChangePeersRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.regionId != null && $Object.hasOwnProperty.call(message, "regionId") && (typeof message.regionId === "object" ? message.regionId.low || message.regionId.high : message.regionId !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.regionId);
+                if (message.epoch != null && $Object.hasOwnProperty.call(message, "epoch"))
+                    $root.atoll.meta.RegionEpoch.encode(message.epoch, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.changes != null && message.changes.length)
+                    for (let i = 0; i < message.changes.length; ++i)
+                        $root.atoll.admin.PeerChange.encode(message.changes[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.joint != null && $Object.hasOwnProperty.call(message, "joint") && message.joint !== false)
+                    writer.uint32(/* id 4, wireType 0 =*/32).bool(message.joint);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ChangePeersRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.admin.ChangePeersRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.admin.ChangePeersRequest & atoll.admin.ChangePeersRequest.$Shape} ChangePeersRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ChangePeersRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.admin.ChangePeersRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.regionId = value;
+                            else
+                                delete message.regionId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.epoch = $root.atoll.meta.RegionEpoch.decode(reader, reader.size(), $undefined, _depth + 1, message.epoch);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.changes && message.changes.length))
+                                message.changes = [];
+                            message.changes.push($root.atoll.admin.PeerChange.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.joint = value;
+                            else
+                                delete message.joint;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ChangePeersRequest;
+        })();
+
+        admin.TransferLeaderRequest = (function() {
+
+            /**
+             * Properties of a TransferLeaderRequest.
+             * @typedef {Object} atoll.admin.TransferLeaderRequest.$Properties
+             * @property {number|null} [regionId] TransferLeaderRequest regionId
+             * @property {atoll.meta.RegionEpoch.$Properties|null} [epoch] TransferLeaderRequest epoch
+             * @property {number|null} [toPeerId] TransferLeaderRequest toPeerId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a TransferLeaderRequest.
+             * @memberof atoll.admin
+             * @interface ITransferLeaderRequest
+             * @augments atoll.admin.TransferLeaderRequest.$Properties
+             * @deprecated Use atoll.admin.TransferLeaderRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a TransferLeaderRequest.
+             * @typedef {atoll.admin.TransferLeaderRequest.$Properties} atoll.admin.TransferLeaderRequest.$Shape
+             */
+
+            /**
+             * Constructs a new TransferLeaderRequest.
+             * @memberof atoll.admin
+             * @classdesc Represents a TransferLeaderRequest.
+             * @constructor
+             * @param {atoll.admin.TransferLeaderRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const TransferLeaderRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * TransferLeaderRequest regionId.
+             * @member {number} regionId
+             * @memberof atoll.admin.TransferLeaderRequest
+             * @instance
+             */
+            TransferLeaderRequest.prototype.regionId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * TransferLeaderRequest epoch.
+             * @member {atoll.meta.RegionEpoch.$Properties|null|undefined} epoch
+             * @memberof atoll.admin.TransferLeaderRequest
+             * @instance
+             */
+            TransferLeaderRequest.prototype.epoch = null;
+
+            /**
+             * TransferLeaderRequest toPeerId.
+             * @member {number} toPeerId
+             * @memberof atoll.admin.TransferLeaderRequest
+             * @instance
+             */
+            TransferLeaderRequest.prototype.toPeerId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Creates a new TransferLeaderRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.admin.TransferLeaderRequest
+             * @static
+             * @param {atoll.admin.TransferLeaderRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.admin.TransferLeaderRequest} TransferLeaderRequest instance
+             * @type {{
+             *   (properties: atoll.admin.TransferLeaderRequest.$Shape): atoll.admin.TransferLeaderRequest & atoll.admin.TransferLeaderRequest.$Shape;
+             *   (properties?: atoll.admin.TransferLeaderRequest.$Properties): atoll.admin.TransferLeaderRequest;
+             * }}
+             */
+            TransferLeaderRequest.create = function(properties) {
+                return new TransferLeaderRequest(properties);
+            };
+
+            /**
+             * Encodes the specified TransferLeaderRequest message. Does not implicitly {@link atoll.admin.TransferLeaderRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.admin.TransferLeaderRequest
+             * @static
+             * @param {atoll.admin.TransferLeaderRequest.$Properties} message TransferLeaderRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            TransferLeaderRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.regionId != null && $Object.hasOwnProperty.call(message, "regionId") && (typeof message.regionId === "object" ? message.regionId.low || message.regionId.high : message.regionId !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.regionId);
+                if (message.epoch != null && $Object.hasOwnProperty.call(message, "epoch"))
+                    $root.atoll.meta.RegionEpoch.encode(message.epoch, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.toPeerId != null && $Object.hasOwnProperty.call(message, "toPeerId") && (typeof message.toPeerId === "object" ? message.toPeerId.low || message.toPeerId.high : message.toPeerId !== 0))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.toPeerId);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a TransferLeaderRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.admin.TransferLeaderRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.admin.TransferLeaderRequest & atoll.admin.TransferLeaderRequest.$Shape} TransferLeaderRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            TransferLeaderRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.admin.TransferLeaderRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.regionId = value;
+                            else
+                                delete message.regionId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.epoch = $root.atoll.meta.RegionEpoch.decode(reader, reader.size(), $undefined, _depth + 1, message.epoch);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.toPeerId = value;
+                            else
+                                delete message.toPeerId;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return TransferLeaderRequest;
+        })();
+
+        admin.RegionStatus = (function() {
+
+            /**
+             * Properties of a RegionStatus.
+             * @typedef {Object} atoll.admin.RegionStatus.$Properties
+             * @property {atoll.meta.Region.$Properties|null} [region] RegionStatus region
+             * @property {number|null} [peerId] RegionStatus peerId
+             * @property {string|null} [role] RegionStatus role
+             * @property {number|null} [leaderPeerId] RegionStatus leaderPeerId
+             * @property {number|null} [appliedIndex] RegionStatus appliedIndex
+             * @property {boolean|null} [quiescent] RegionStatus quiescent
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RegionStatus.
+             * @memberof atoll.admin
+             * @interface IRegionStatus
+             * @augments atoll.admin.RegionStatus.$Properties
+             * @deprecated Use atoll.admin.RegionStatus.$Properties instead.
+             */
+
+            /**
+             * Shape of a RegionStatus.
+             * @typedef {atoll.admin.RegionStatus.$Properties} atoll.admin.RegionStatus.$Shape
+             */
+
+            /**
+             * Constructs a new RegionStatus.
+             * @memberof atoll.admin
+             * @classdesc Represents a RegionStatus.
+             * @constructor
+             * @param {atoll.admin.RegionStatus.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RegionStatus = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RegionStatus region.
+             * @member {atoll.meta.Region.$Properties|null|undefined} region
+             * @memberof atoll.admin.RegionStatus
+             * @instance
+             */
+            RegionStatus.prototype.region = null;
+
+            /**
+             * RegionStatus peerId.
+             * @member {number} peerId
+             * @memberof atoll.admin.RegionStatus
+             * @instance
+             */
+            RegionStatus.prototype.peerId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RegionStatus role.
+             * @member {string} role
+             * @memberof atoll.admin.RegionStatus
+             * @instance
+             */
+            RegionStatus.prototype.role = "";
+
+            /**
+             * RegionStatus leaderPeerId.
+             * @member {number} leaderPeerId
+             * @memberof atoll.admin.RegionStatus
+             * @instance
+             */
+            RegionStatus.prototype.leaderPeerId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RegionStatus appliedIndex.
+             * @member {number} appliedIndex
+             * @memberof atoll.admin.RegionStatus
+             * @instance
+             */
+            RegionStatus.prototype.appliedIndex = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RegionStatus quiescent.
+             * @member {boolean} quiescent
+             * @memberof atoll.admin.RegionStatus
+             * @instance
+             */
+            RegionStatus.prototype.quiescent = false;
+
+            /**
+             * Creates a new RegionStatus instance using the specified properties.
+             * @function create
+             * @memberof atoll.admin.RegionStatus
+             * @static
+             * @param {atoll.admin.RegionStatus.$Properties=} [properties] Properties to set
+             * @returns {atoll.admin.RegionStatus} RegionStatus instance
+             * @type {{
+             *   (properties: atoll.admin.RegionStatus.$Shape): atoll.admin.RegionStatus & atoll.admin.RegionStatus.$Shape;
+             *   (properties?: atoll.admin.RegionStatus.$Properties): atoll.admin.RegionStatus;
+             * }}
+             */
+            RegionStatus.create = function(properties) {
+                return new RegionStatus(properties);
+            };
+
+            /**
+             * Encodes the specified RegionStatus message. Does not implicitly {@link atoll.admin.RegionStatus.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.admin.RegionStatus
+             * @static
+             * @param {atoll.admin.RegionStatus.$Properties} message RegionStatus message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RegionStatus.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.region != null && $Object.hasOwnProperty.call(message, "region"))
+                    $root.atoll.meta.Region.encode(message.region, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.peerId != null && $Object.hasOwnProperty.call(message, "peerId") && (typeof message.peerId === "object" ? message.peerId.low || message.peerId.high : message.peerId !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.peerId);
+                if (message.role != null && $Object.hasOwnProperty.call(message, "role") && message.role !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.role);
+                if (message.leaderPeerId != null && $Object.hasOwnProperty.call(message, "leaderPeerId") && (typeof message.leaderPeerId === "object" ? message.leaderPeerId.low || message.leaderPeerId.high : message.leaderPeerId !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.leaderPeerId);
+                if (message.appliedIndex != null && $Object.hasOwnProperty.call(message, "appliedIndex") && (typeof message.appliedIndex === "object" ? message.appliedIndex.low || message.appliedIndex.high : message.appliedIndex !== 0))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.appliedIndex);
+                if (message.quiescent != null && $Object.hasOwnProperty.call(message, "quiescent") && message.quiescent !== false)
+                    writer.uint32(/* id 6, wireType 0 =*/48).bool(message.quiescent);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a RegionStatus message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.admin.RegionStatus
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.admin.RegionStatus & atoll.admin.RegionStatus.$Shape} RegionStatus
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RegionStatus.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.admin.RegionStatus();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.region = $root.atoll.meta.Region.decode(reader, reader.size(), $undefined, _depth + 1, message.region);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.peerId = value;
+                            else
+                                delete message.peerId;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.role = value;
+                            else
+                                delete message.role;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.leaderPeerId = value;
+                            else
+                                delete message.leaderPeerId;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.appliedIndex = value;
+                            else
+                                delete message.appliedIndex;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.quiescent = value;
+                            else
+                                delete message.quiescent;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return RegionStatus;
+        })();
+
+        admin.StatusRequest = (function() {
+
+            /**
+             * Properties of a StatusRequest.
+             * @typedef {Object} atoll.admin.StatusRequest.$Properties
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a StatusRequest.
+             * @memberof atoll.admin
+             * @interface IStatusRequest
+             * @augments atoll.admin.StatusRequest.$Properties
+             * @deprecated Use atoll.admin.StatusRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a StatusRequest.
+             * @typedef {atoll.admin.StatusRequest.$Properties} atoll.admin.StatusRequest.$Shape
+             */
+
+            /**
+             * Constructs a new StatusRequest.
+             * @memberof atoll.admin
+             * @classdesc Represents a StatusRequest.
+             * @constructor
+             * @param {atoll.admin.StatusRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const StatusRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Creates a new StatusRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.admin.StatusRequest
+             * @static
+             * @param {atoll.admin.StatusRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.admin.StatusRequest} StatusRequest instance
+             * @type {{
+             *   (properties: atoll.admin.StatusRequest.$Shape): atoll.admin.StatusRequest & atoll.admin.StatusRequest.$Shape;
+             *   (properties?: atoll.admin.StatusRequest.$Properties): atoll.admin.StatusRequest;
+             * }}
+             */
+            StatusRequest.create = function(properties) {
+                return new StatusRequest(properties);
+            };
+
+            /**
+             * Encodes the specified StatusRequest message. Does not implicitly {@link atoll.admin.StatusRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.admin.StatusRequest
+             * @static
+             * @param {atoll.admin.StatusRequest.$Properties} message StatusRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StatusRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a StatusRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.admin.StatusRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.admin.StatusRequest & atoll.admin.StatusRequest.$Shape} StatusRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StatusRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.admin.StatusRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    reader.skipType(tag & 7, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return StatusRequest;
+        })();
+
+        admin.StatusResponse = (function() {
+
+            /**
+             * Properties of a StatusResponse.
+             * @typedef {Object} atoll.admin.StatusResponse.$Properties
+             * @property {number|null} [storeId] StatusResponse storeId
+             * @property {Array.<atoll.admin.RegionStatus.$Properties>|null} [regions] StatusResponse regions
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a StatusResponse.
+             * @memberof atoll.admin
+             * @interface IStatusResponse
+             * @augments atoll.admin.StatusResponse.$Properties
+             * @deprecated Use atoll.admin.StatusResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a StatusResponse.
+             * @typedef {atoll.admin.StatusResponse.$Properties} atoll.admin.StatusResponse.$Shape
+             */
+
+            /**
+             * Constructs a new StatusResponse.
+             * @memberof atoll.admin
+             * @classdesc Represents a StatusResponse.
+             * @constructor
+             * @param {atoll.admin.StatusResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const StatusResponse = function (properties) {
+                this.regions = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * StatusResponse storeId.
+             * @member {number} storeId
+             * @memberof atoll.admin.StatusResponse
+             * @instance
+             */
+            StatusResponse.prototype.storeId = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * StatusResponse regions.
+             * @member {Array.<atoll.admin.RegionStatus.$Properties>} regions
+             * @memberof atoll.admin.StatusResponse
+             * @instance
+             */
+            StatusResponse.prototype.regions = $util.emptyArray;
+
+            /**
+             * Creates a new StatusResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.admin.StatusResponse
+             * @static
+             * @param {atoll.admin.StatusResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.admin.StatusResponse} StatusResponse instance
+             * @type {{
+             *   (properties: atoll.admin.StatusResponse.$Shape): atoll.admin.StatusResponse & atoll.admin.StatusResponse.$Shape;
+             *   (properties?: atoll.admin.StatusResponse.$Properties): atoll.admin.StatusResponse;
+             * }}
+             */
+            StatusResponse.create = function(properties) {
+                return new StatusResponse(properties);
+            };
+
+            /**
+             * Encodes the specified StatusResponse message. Does not implicitly {@link atoll.admin.StatusResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.admin.StatusResponse
+             * @static
+             * @param {atoll.admin.StatusResponse.$Properties} message StatusResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            StatusResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.storeId != null && $Object.hasOwnProperty.call(message, "storeId") && (typeof message.storeId === "object" ? message.storeId.low || message.storeId.high : message.storeId !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.storeId);
+                if (message.regions != null && message.regions.length)
+                    for (let i = 0; i < message.regions.length; ++i)
+                        $root.atoll.admin.RegionStatus.encode(message.regions[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a StatusResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.admin.StatusResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.admin.StatusResponse & atoll.admin.StatusResponse.$Shape} StatusResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            StatusResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.admin.StatusResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.storeId = value;
+                            else
+                                delete message.storeId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.regions && message.regions.length))
+                                message.regions = [];
+                            message.regions.push($root.atoll.admin.RegionStatus.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return StatusResponse;
+        })();
+
+        admin.Admin = (function() {
+
+            /**
+             * Constructs a new Admin service.
+             * @memberof atoll.admin
+             * @classdesc Represents an Admin
+             * @extends $protobuf.rpc.Service
+             * @constructor
+             * @param {$protobuf.RPCImpl} rpcImpl RPC implementation
+             * @param {boolean} [requestDelimited=false] Whether requests are length-delimited
+             * @param {boolean} [responseDelimited=false] Whether responses are length-delimited
+             */
+            const Admin = function(rpcImpl, requestDelimited, responseDelimited) {
+                $protobuf.rpc.Service.call(this, rpcImpl, requestDelimited, responseDelimited);
+            };
+
+            $Object.defineProperty(Admin.prototype = $Object.create($protobuf.rpc.Service.prototype), "constructor", { value: Admin, writable: true, enumerable: false, configurable: true });
+
+            /**
+             * Creates new Admin service using the specified rpc implementation.
+             * @function create
+             * @memberof atoll.admin.Admin
+             * @static
+             * @param {$protobuf.RPCImpl} rpcImpl RPC implementation
+             * @param {boolean} [requestDelimited=false] Whether requests are length-delimited
+             * @param {boolean} [responseDelimited=false] Whether responses are length-delimited
+             * @returns {Admin} RPC service. Useful where requests and/or responses are streamed.
+             */
+            Admin.create = function(rpcImpl, requestDelimited, responseDelimited) {
+                return new this(rpcImpl, requestDelimited, responseDelimited);
+            };
+
+            /**
+             * Callback as used by {@link atoll.admin.Admin#splitRegion}.
+             * @memberof atoll.admin.Admin
+             * @typedef SplitRegionCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.admin.AdminResponse} [response] AdminResponse
+             */
+
+            /**
+             * Calls SplitRegion.
+             * @memberof atoll.admin.Admin
+             * @typedef SplitRegion
+             * @type {{
+             *   (request: atoll.admin.ISplitRegionRequest, callback: atoll.admin.Admin.SplitRegionCallback): void;
+             *   (request: atoll.admin.ISplitRegionRequest): Promise<atoll.admin.AdminResponse>;
+             *   readonly name: "SplitRegion";
+             *   readonly path: "/atoll.admin.Admin/SplitRegion";
+             *   readonly requestType: "SplitRegionRequest";
+             *   readonly responseType: "AdminResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls SplitRegion.
+             * @name atoll.admin.Admin#splitRegion
+             * @type {atoll.admin.Admin.SplitRegion}
+             */
+            $Object.defineProperties(Admin.prototype.splitRegion = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Admin.prototype.splitRegion, $root.atoll.admin.SplitRegionRequest, $root.atoll.admin.AdminResponse, request, callback);
+            }, {
+                name: { value: "SplitRegion" },
+                path: { value: "/atoll.admin.Admin/SplitRegion" },
+                requestType: { value: "SplitRegionRequest" },
+                responseType: { value: "AdminResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.admin.Admin#changePeers}.
+             * @memberof atoll.admin.Admin
+             * @typedef ChangePeersCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.admin.AdminResponse} [response] AdminResponse
+             */
+
+            /**
+             * Calls ChangePeers.
+             * @memberof atoll.admin.Admin
+             * @typedef ChangePeers
+             * @type {{
+             *   (request: atoll.admin.IChangePeersRequest, callback: atoll.admin.Admin.ChangePeersCallback): void;
+             *   (request: atoll.admin.IChangePeersRequest): Promise<atoll.admin.AdminResponse>;
+             *   readonly name: "ChangePeers";
+             *   readonly path: "/atoll.admin.Admin/ChangePeers";
+             *   readonly requestType: "ChangePeersRequest";
+             *   readonly responseType: "AdminResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls ChangePeers.
+             * @name atoll.admin.Admin#changePeers
+             * @type {atoll.admin.Admin.ChangePeers}
+             */
+            $Object.defineProperties(Admin.prototype.changePeers = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Admin.prototype.changePeers, $root.atoll.admin.ChangePeersRequest, $root.atoll.admin.AdminResponse, request, callback);
+            }, {
+                name: { value: "ChangePeers" },
+                path: { value: "/atoll.admin.Admin/ChangePeers" },
+                requestType: { value: "ChangePeersRequest" },
+                responseType: { value: "AdminResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.admin.Admin#transferLeader}.
+             * @memberof atoll.admin.Admin
+             * @typedef TransferLeaderCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.admin.AdminResponse} [response] AdminResponse
+             */
+
+            /**
+             * Calls TransferLeader.
+             * @memberof atoll.admin.Admin
+             * @typedef TransferLeader
+             * @type {{
+             *   (request: atoll.admin.ITransferLeaderRequest, callback: atoll.admin.Admin.TransferLeaderCallback): void;
+             *   (request: atoll.admin.ITransferLeaderRequest): Promise<atoll.admin.AdminResponse>;
+             *   readonly name: "TransferLeader";
+             *   readonly path: "/atoll.admin.Admin/TransferLeader";
+             *   readonly requestType: "TransferLeaderRequest";
+             *   readonly responseType: "AdminResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls TransferLeader.
+             * @name atoll.admin.Admin#transferLeader
+             * @type {atoll.admin.Admin.TransferLeader}
+             */
+            $Object.defineProperties(Admin.prototype.transferLeader = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Admin.prototype.transferLeader, $root.atoll.admin.TransferLeaderRequest, $root.atoll.admin.AdminResponse, request, callback);
+            }, {
+                name: { value: "TransferLeader" },
+                path: { value: "/atoll.admin.Admin/TransferLeader" },
+                requestType: { value: "TransferLeaderRequest" },
+                responseType: { value: "AdminResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.admin.Admin#status}.
+             * @memberof atoll.admin.Admin
+             * @typedef StatusCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.admin.StatusResponse} [response] StatusResponse
+             */
+
+            /**
+             * Calls Status.
+             * @memberof atoll.admin.Admin
+             * @typedef Status
+             * @type {{
+             *   (request: atoll.admin.IStatusRequest, callback: atoll.admin.Admin.StatusCallback): void;
+             *   (request: atoll.admin.IStatusRequest): Promise<atoll.admin.StatusResponse>;
+             *   readonly name: "Status";
+             *   readonly path: "/atoll.admin.Admin/Status";
+             *   readonly requestType: "StatusRequest";
+             *   readonly responseType: "StatusResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls Status.
+             * @name atoll.admin.Admin#status
+             * @type {atoll.admin.Admin.Status}
+             */
+            $Object.defineProperties(Admin.prototype.status = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, Admin.prototype.status, $root.atoll.admin.StatusRequest, $root.atoll.admin.StatusResponse, request, callback);
+            }, {
+                name: { value: "Status" },
+                path: { value: "/atoll.admin.Admin/Status" },
+                requestType: { value: "StatusRequest" },
+                responseType: { value: "StatusResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            return Admin;
+        })();
+
+        return admin;
+    })();
+
     atoll.error = (function() {
 
         /**

@@ -85,3 +85,35 @@ export const pdService = {
     pd.UpdateGcSafePointResponse,
   ),
 } satisfies ServiceDefinition;
+
+const admin = atoll.admin;
+export const adminService = {
+  splitRegion: method(
+    '/atoll.admin.Admin/SplitRegion',
+    admin.SplitRegionRequest,
+    admin.AdminResponse,
+    false,
+    false,
+  ),
+  changePeers: method(
+    '/atoll.admin.Admin/ChangePeers',
+    admin.ChangePeersRequest,
+    admin.AdminResponse,
+    false,
+    false,
+  ),
+  transferLeader: method(
+    '/atoll.admin.Admin/TransferLeader',
+    admin.TransferLeaderRequest,
+    admin.AdminResponse,
+    false,
+    false,
+  ),
+  status: method(
+    '/atoll.admin.Admin/Status',
+    admin.StatusRequest,
+    admin.StatusResponse,
+    false,
+    false,
+  ),
+} satisfies ServiceDefinition;

@@ -46,7 +46,8 @@ describe('@atoll/proto', () => {
       ],
     };
     const decoded = atoll.store.RaftBatch.decode(atoll.store.RaftBatch.encode(batch).finish());
-    expect(decoded.envelopes[0]!.message!.entries[0]!.index).toBe(10);
-    expect(Array.from(decoded.envelopes[0]!.message!.entries[0]!.data)).toEqual([1, 2, 3]);
+    const entry = decoded.envelopes?.[0]?.message?.entries?.[0];
+    expect(entry?.index).toBe(10);
+    expect(Array.from(entry?.data ?? [])).toEqual([1, 2, 3]);
   });
 });

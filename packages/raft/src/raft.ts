@@ -25,7 +25,7 @@ import {
   type ResolvedRaftConfig,
   resolveConfig,
 } from './config.js';
-import { proposalDropped, RaftError, RaftErrorCode } from './errors.js';
+import { isRaftError, proposalDropped, RaftError, RaftErrorCode } from './errors.js';
 import { isJoint } from './quorum/joint.js';
 import type { VoteResult } from './quorum/vote-result.js';
 import { RaftLog } from './raft-log.js';
@@ -105,7 +105,13 @@ export class Raft {
     if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) {
       this.loadHardState(hardState);
     }
-    if (this.cfg.applied > 0) this.log.appliedTo(this.cfg.applied);
+    if (this.cfg.applied > 0) {
+      // An applied entry is committed, even if the hard state that recorded its commit was
+      // not yet durable when the host crashed: a host may apply committed entries (durable
+      // already) before the Ready carrying the new commit index is (etcd-io/etcd#10217).
+      this.log.commitTo(this.cfg.applied);
+      this.log.appliedTo(this.cfg.applied);
+    }
     this.becomeFollower(this.term, NONE);
   }
 
@@ -121,11 +127,13 @@ export class Raft {
 
   private loadHardState(hs: HardState): void {
     assert(
-      hs.commit >= this.log.committed && hs.commit <= this.log.lastIndex(),
-      () =>
-        `hard state commit ${hs.commit} is outside [${this.log.committed}, ${this.log.lastIndex()}]`,
+      hs.commit <= this.log.lastIndex(),
+      () => `hard state commit ${hs.commit} is past the last index ${this.log.lastIndex()}`,
     );
-    this.log.committed = hs.commit;
+    // The log starts committed up to its snapshot, which covers applied (so committed)
+    // entries only. The durable commit index may lag it: a host may apply, and snapshot,
+    // before the Ready carrying the commit index is durable.
+    this.log.committed = Math.max(hs.commit, this.log.committed);
     this.term = hs.term;
     this.vote = hs.vote;
   }
@@ -432,9 +440,13 @@ export class Raft {
 
   /**
    * Appends new entries as leader, stamping term and index. Returns false (and appends
-   * nothing) if they would push the uncommitted payload past its limit.
+   * nothing) if they would push the uncommitted payload past its limit, unless
+   * `exemptFromLimit` (entries the leader appends by itself, which nobody would retry).
    */
-  appendEntries(entries: readonly Pick<Entry, 'type' | 'data'>[]): boolean {
+  appendEntries(
+    entries: readonly Pick<Entry, 'type' | 'data'>[],
+    exemptFromLimit = false,
+  ): boolean {
     const last = this.log.lastIndex();
     const stamped: Entry[] = entries.map((e, i) => ({
       term: this.term,
@@ -442,7 +454,8 @@ export class Raft {
       type: e.type,
       data: e.data,
     }));
-    if (!this.increaseUncommittedBytes(stamped)) return false;
+    if (exemptFromLimit) this.uncommittedBytes += payloadBytes(stamped);
+    else if (!this.increaseUncommittedBytes(stamped)) return false;
     this.log.append(stamped);
     return true;
   }
@@ -486,10 +499,12 @@ export class Raft {
   appliedTo(index: number): void {
     this.log.appliedTo(index);
     if (this.trk.config.autoLeave && index >= this.pendingConfIndex && this.role === Role.Leader) {
-      // The joint config is applied: leave it (Raft thesis §4.3), by ourselves.
-      const ok = this.appendEntries([
-        { type: EntryType.ConfChange, data: encodeConfChange(LEAVE_JOINT) },
-      ]);
+      // The joint config is applied: leave it (Raft thesis §4.3), by ourselves. The uncommitted
+      // limit must not refuse it: nobody would propose it again (etcd makes it empty for that).
+      const ok = this.appendEntries(
+        [{ type: EntryType.ConfChange, data: encodeConfChange(LEAVE_JOINT) }],
+        true,
+      );
       assert(ok, 'leaving a joint config cannot be refused');
       this.pendingConfIndex = this.log.lastIndex();
       bcastAppend(this);
@@ -640,7 +655,15 @@ export class Raft {
     if (this.pendingReadIndexMessages.length === 0 || !this.committedEntryInCurrentTerm()) return;
     const pending = this.pendingReadIndexMessages;
     this.pendingReadIndexMessages = [];
-    for (const m of pending) this.serveReadIndex(m);
+    for (const m of pending) {
+      try {
+        this.serveReadIndex(m);
+      } catch (e) {
+        // The read queue is full: this read is dropped (its requester times out and retries);
+        // nothing else may be disturbed, since this runs inside persisted() and step().
+        if (!isRaftError(e, RaftErrorCode.ProposalDropped)) throw e;
+      }
+    }
   }
 
   abortLeaderTransfer(): void {

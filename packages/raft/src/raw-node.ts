@@ -138,8 +138,13 @@ export class RawNode {
     try {
       this.raft.step(m);
     } catch (e) {
-      // A proposal forwarded by a follower was refused; that follower's client times out.
-      if (isRaftError(e, RaftErrorCode.ProposalDropped) && m.type === MessageType.Propose) return;
+      // A request forwarded by another peer (proposal, read, transfer) was refused here, e.g.
+      // because this peer lost track of the leader meanwhile; that peer's client times out.
+      const forwarded =
+        m.type === MessageType.Propose ||
+        m.type === MessageType.ReadIndex ||
+        m.type === MessageType.TransferLeader;
+      if (isRaftError(e, RaftErrorCode.ProposalDropped) && forwarded) return;
       throw e;
     }
   }

@@ -47,6 +47,36 @@ export function maybeSendAppend(r: Raft, to: PeerId, sendIfEmpty: boolean): bool
   return true;
 }
 
+/**
+ * Sends `to` an append with no entries at the end of its full window (replicate state).
+ * Every append in the window may have been lost, and then no acknowledgement would ever
+ * free it: replication to `to` would stall until the next election. The follower acks this
+ * append (freeing the window) or rejects it (back to probing). Heartbeat responses send it,
+ * as in etcd, so it costs at most one small message per heartbeat to a stalled follower.
+ */
+export function sendWindowProbe(r: Raft, to: PeerId): void {
+  const pr = r.trk.progress.get(to)!;
+  const prevIndex = pr.nextIndex - 1;
+  let prevTerm: number;
+  try {
+    prevTerm = r.log.term(prevIndex);
+  } catch (e) {
+    if (!isRaftError(e, RaftErrorCode.Compacted)) throw e;
+    // The window's start is compacted away: probe from the follower's match (or snapshot).
+    pr.becomeProbe();
+    sendAppend(r, to);
+    return;
+  }
+  r.send({
+    to,
+    type: MessageType.Append,
+    index: prevIndex,
+    logTerm: prevTerm,
+    entries: [],
+    commit: r.log.committed,
+  });
+}
+
 /** The follower is behind our compacted log: send the newest snapshot instead (§7). */
 export function sendSnapshot(r: Raft, to: PeerId): boolean {
   const pr = r.trk.progress.get(to)!;

@@ -4,12 +4,14 @@ import { proposalDropped } from './errors.js';
 import { jointVoteResult } from './quorum/joint.js';
 import { VoteResult } from './quorum/vote-result.js';
 import type { Raft } from './raft.js';
+import { READ_INDEX_QUEUE_MAX } from './read-only.js';
 import {
   bcastAppend,
   bcastHeartbeat,
   maybeSendAppend,
   sendAppend,
   sendSnapshot,
+  sendWindowProbe,
 } from './replication.js';
 import { ProgressState } from './tracker/progress.js';
 import { type Message, MessageType, NONE } from './types.js';
@@ -28,6 +30,10 @@ export function stepLeader(r: Raft, m: Message): void {
     case MessageType.ReadIndex:
       if (!r.committedEntryInCurrentTerm()) {
         // Until an entry of this term commits, our committed index may be behind (§6.4).
+        // Bounded like the read queue: beyond it the read is refused, not queued.
+        if (r.pendingReadIndexMessages.length >= READ_INDEX_QUEUE_MAX) {
+          throw proposalDropped('uncommitted-limit', r.id);
+        }
         r.pendingReadIndexMessages.push(m);
         return;
       }
@@ -131,7 +137,12 @@ function handleHeartbeatResponse(r: Raft, m: Message): void {
   const pr = r.trk.progress.get(m.from)!;
   pr.recentActive = true;
   pr.paused = false;
-  if (pr.matchIndex < r.log.lastIndex() || pr.state === ProgressState.Probe) sendAppend(r, m.from);
+  if (pr.state === ProgressState.Replicate && pr.inflights.full()) {
+    // The appends filling the window may all be lost: probe it so the window cannot stall.
+    if (pr.matchIndex < r.log.lastIndex()) sendWindowProbe(r, m.from);
+  } else if (pr.matchIndex < r.log.lastIndex() || pr.state === ProgressState.Probe) {
+    sendAppend(r, m.from);
+  }
 
   if (m.context === undefined || m.context.length === 0) return;
   const acks = r.readOnly.recvAck(m.from, m.context);

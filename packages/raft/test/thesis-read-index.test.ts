@@ -96,4 +96,20 @@ describe('§6.4 ReadIndex', () => {
     const c = new TestCluster({ voters: [1, 2, 3] });
     expect(() => c.node(1).readIndex(ctx('x'))).toThrow(/not-leader/);
   });
+
+  it('reads waiting for a new leader to commit are bounded, and released without disturbing it', async () => {
+    const { READ_INDEX_QUEUE_MAX } = await import('../src/read-only.js');
+    const c = new TestCluster({ voters: [1, 2, 3] });
+    c.elect(1);
+    c.isolate(1);
+    c.addFilter((m) => m.type === MessageType.AppendResponse);
+    tickUntil(c, [2, 3], () => c.leaders().some((id) => id !== 1));
+    const leader = c.leaders().find((id) => id !== 1)!;
+    for (let i = 0; i < READ_INDEX_QUEUE_MAX; i++) c.node(leader).readIndex(ctx(`r${i}`));
+    expect(() => c.node(leader).readIndex(ctx('one-too-many'))).toThrow(/proposal dropped/);
+    c.clearFilters();
+    c.isolate(1);
+    c.tickAll(3);
+    expect(c.reads(leader).length).toBe(READ_INDEX_QUEUE_MAX);
+  });
 });

@@ -131,8 +131,15 @@ function applyWrites(peer: RegionPeer, cmd: Command, ctx: ApplyContext): WriteOu
   let cas: { succeeded: boolean; previous?: Uint8Array } | undefined;
   for (const w of cmd.writes) {
     if (w.put) {
+      const bytes = w.put.key!.length + (w.put.value?.length ?? 0);
+      peer.approxKeys++;
+      peer.approxBytes += bytes;
+      peer.writtenKeys++;
+      peer.writtenBytes += bytes;
       ctx.overlay.put(w.put.key!, w.put.value ?? new Uint8Array());
     } else if (w.delete) {
+      peer.approxKeys = Math.max(0, peer.approxKeys - 1);
+      peer.writtenKeys++;
       ctx.overlay.delete(w.delete.key!);
     } else if (w.deleteRange) {
       const start = maxKey(w.deleteRange.startKey ?? new Uint8Array(), region.startKey);

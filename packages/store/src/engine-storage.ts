@@ -72,7 +72,7 @@ export class EngineStoreStorage implements StoreStorage {
     const b = this.engine.batch();
     return {
       appendEntries: (id, entries) => void b.appendEntries(id, entries),
-      setHardState: (id, hs) => void b.setHardState(id, hs),
+      setHardState: (id, hs, durable = true) => void b.setHardState(id, hs, durable),
       applySnapshotPosition: (id, index, term) => void b.applySnapshotPosition(id, index, term),
       compactLog: (id, index) => void b.compactLog(id, index),
       put: (key, value) => void b.put(key, value),
@@ -83,6 +83,8 @@ export class EngineStoreStorage implements StoreStorage {
         b.setRegionMeta(st.region.id, encodeMeta(st));
         b.setApplyState(st.region.id, { appliedIndex: st.appliedIndex, confState: st.confState });
       },
+      setApplied: (id, appliedIndex, confState) =>
+        void b.setApplyState(id, confState ? { appliedIndex, confState } : { appliedIndex }),
       destroyRegionLog: (id) => void b.destroyRegionLog(id),
       installStagedSnapshot: (id, start, end) => void b.installStagedSnapshot(id, start, end),
       commit: async () => {

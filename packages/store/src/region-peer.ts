@@ -57,6 +57,13 @@ export class RegionPeer {
   idleTicks = 0;
   /** Leader only: mark this tick's heartbeats as the last before quiescing. */
   quiesceNow = false;
+  /** Approximate data in the region (maintained on apply; refreshed by recounts). */
+  approxKeys = 0;
+  approxBytes = 0;
+  /** Written since the last region heartbeat to PD (write-load split). */
+  writtenKeys = 0;
+  writtenBytes = 0;
+
   /**
    * Stores of peers we have heard from. A peer created empty (to be initialized by a
    * snapshot) knows no region members yet, but must answer the leader that contacted it.

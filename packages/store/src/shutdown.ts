@@ -31,14 +31,21 @@ function transferTarget(store: Store, peer: RegionPeer): number | undefined {
 export async function moveLeadersAway(store: Store, deadlineTicks: number): Promise<number> {
   const leaders = () => [...store.peers.values()].filter((p) => p.isLeader);
   for (let t = 0; t < deadlineTicks && leaders().length > 0; t++) {
+    let movable = 0;
     for (const peer of leaders()) {
-      if (peer.node.raft.leadTransferee !== 0) continue;
+      if (peer.node.raft.leadTransferee !== 0) {
+        movable++;
+        continue;
+      }
       const target = transferTarget(store, peer);
       if (target === undefined) continue;
+      movable++;
       wake(store, peer);
       peer.node.transferLeader(target);
       store.markDirty(peer);
     }
+    // Nothing can move (e.g. single-replica regions): do not wait out the deadline.
+    if (movable === 0) break;
     await store.nextTick();
   }
   const left = leaders().length;

@@ -54,7 +54,8 @@ async function iterate(store: Store): Promise<void> {
 
     if (ready.snapshot) installSnapshot(store, peer, ready, batch);
     batch.appendEntries(regionId, ready.entries);
-    if (ready.hardState) batch.setHardState(regionId, ready.hardState);
+    // A commit-index-only change need not wait for an fsync (Ready.mustSync says so).
+    if (ready.hardState) batch.setHardState(regionId, ready.hardState, ready.mustSync);
     for (const rs of ready.readStates) peer.readIndexReady(rs.context, rs.index);
 
     let applied: ApplyResult | undefined;
@@ -74,7 +75,7 @@ async function iterate(store: Store): Promise<void> {
       batch.clearRange(peer.region.startKey, peer.region.endKey);
       batch.destroyRegionLog(regionId);
     }
-    if (applied || ready.snapshot) {
+    if (ready.snapshot || applied?.regionChanged || applied?.removedSelf) {
       batch.setRegionState({
         region: peer.region,
         peerId: peer.peerId,
@@ -82,6 +83,8 @@ async function iterate(store: Store): Promise<void> {
         appliedIndex: applied?.lastIndex ?? ready.snapshot!.metadata.index,
         confState: peer.confState,
       });
+    } else if (applied) {
+      batch.setApplied(regionId, applied.lastIndex);
     }
     work.push({ peer, ready, applied });
   }

@@ -76,8 +76,11 @@ export class Store implements TransportHandlers {
   readonly logger: RaftLogger;
   /** Peers by region id. */
   readonly peers = new Map<number, RegionPeer>();
-  /** Regions whose peer was removed from this store; messages to them are dropped. */
-  readonly tombstones = new Set<number>();
+  /**
+   * Regions whose peer was removed from this store, with that peer's id. Messages to it (or
+   * to any older peer) are dropped; a newer peer of the region may be created here again.
+   */
+  readonly tombstones = new Map<number, number>();
   /** Peers that are not hibernating: the only ones ticked. */
   readonly active = new Set<RegionPeer>();
   /** Peers touched since the last loop iteration. */
@@ -115,7 +118,7 @@ export class Store implements TransportHandlers {
   /** Loads every region from storage, creates its peer and starts ticking. */
   start(): void {
     for (const st of this.storage.loadRegionStates()) {
-      if (st.tombstone) this.tombstones.add(st.region.id);
+      if (st.tombstone) this.tombstones.set(st.region.id, st.peerId);
       else this.createPeer(st);
     }
     this.stopTicker = this.env.every(this.config.tickMs, () => this.onTick());
@@ -202,7 +205,7 @@ export class Store implements TransportHandlers {
     this.peers.delete(peer.region.id);
     this.active.delete(peer);
     this.dirty.delete(peer);
-    this.tombstones.add(peer.region.id);
+    this.tombstones.set(peer.region.id, peer.peerId);
     this.wakeQueue.delete(peer);
     this.regionsChanged();
     this.logger.info(
@@ -280,6 +283,8 @@ export class Store implements TransportHandlers {
   }
 
   private tickWaiters: (() => void)[] = [];
+  /** Called on every store tick (the PD worker hangs off this). */
+  readonly tickListeners: ((tick: number) => void)[] = [];
 
   /** Resolves at the next store tick (for waits measured in ticks, e.g. shutdown). */
   nextTick(): Promise<void> {
@@ -299,6 +304,7 @@ export class Store implements TransportHandlers {
       this.dirty.add(peer);
     }
     onTickHibernation(this);
+    for (const listener of this.tickListeners) listener(this.tick);
     if (this.tick % GAUGE_EVERY_TICKS === 0) this.updateGauges();
     this.scheduleLoop();
   }
@@ -373,9 +379,10 @@ export class Store implements TransportHandlers {
    */
   private maybeCreateFromMessage(env: RaftEnvelope): RegionPeer | undefined {
     const regionId = Number(env.regionId ?? 0);
-    if (this.tombstones.has(regionId)) return undefined;
     const toPeer = env.toPeer;
     if (!toPeer || Number(toPeer.storeId) !== this.storeId) return undefined;
+    const removed = this.tombstones.get(regionId);
+    if (removed !== undefined && Number(toPeer.id) <= removed) return undefined;
     const start = env.startKey ?? new Uint8Array();
     const end = env.endKey ?? new Uint8Array();
     for (const p of this.peers.values())

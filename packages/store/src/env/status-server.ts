@@ -5,6 +5,7 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { crc32c } from '@atoll/storage';
 import type { Store } from '../store.js';
 
 export interface StatusServer {
@@ -28,6 +29,27 @@ export function storeStatus(store: Store): Record<string, unknown> {
   };
 }
 
+/**
+ * Per region: applied index and a CRC-32C of its raw data, so replicas can be compared
+ * (tests check that stores converge). Reads the whole region: a debugging aid, not a probe.
+ */
+export function regionDigests(
+  store: Store,
+): { regionId: number; applied: number; keys: number; digest: number }[] {
+  return [...store.peers.values()].map((p) => {
+    const pairs = store.storage.scan({
+      start: p.region.startKey,
+      end: p.region.endKey,
+      limit: Number.MAX_SAFE_INTEGER,
+      reverse: false,
+      keyOnly: false,
+    });
+    let digest = 0;
+    for (const kv of pairs) digest = crc32c(kv.value, crc32c(kv.key, digest));
+    return { regionId: p.region.id, applied: p.appliedIndex, keys: pairs.length, digest };
+  });
+}
+
 export async function startStatusServer(
   store: Store,
   host: string,
@@ -49,6 +71,10 @@ export async function startStatusServer(
       res
         .writeHead(200, { 'content-type': 'application/json' })
         .end(`${JSON.stringify(storeStatus(store), null, 2)}\n`);
+    } else if (path === '/debug/regions') {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(`${JSON.stringify(regionDigests(store))}\n`);
     } else if (path === '/health') {
       const ok = !store.failed && !store.stopped;
       res.writeHead(ok ? 200 : 503).end(ok ? 'ok\n' : 'down\n');

@@ -4,16 +4,18 @@
  */
 
 import { join } from 'node:path';
-import { kvService, storeTransportService } from '@atoll/proto/grpc';
+import { adminService, kvService, storeTransportService } from '@atoll/proto/grpc';
 import type { RaftLogger } from '@atoll/raft';
 import { openLmdbEngine, openMemoryEngine } from '@atoll/storage';
 import type * as grpc from '@grpc/grpc-js';
+import { AdminService } from '../admin-service.js';
 import { EngineStoreStorage } from '../engine-storage.js';
 import { KvService } from '../kv-service.js';
 import type { RegionMeta } from '../region.js';
 import { Store } from '../store.js';
 import { STORE_DEFAULTS, type StoreConfig } from '../store-config.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { createAdminService } from './grpc-admin-server.js';
 import { createKvService } from './grpc-kv-server.js';
 import { type RunningGrpcServer, startGrpcServer } from './grpc-server.js';
 import { GrpcRaftTransport } from './grpc-transport.js';
@@ -88,6 +90,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
       (server) => {
         server.addService(storeTransportService, transportService);
         server.addService(kvService, createKvService(kv));
+        server.addService(adminService, createAdminService(new AdminService(store)));
       },
       o.serverCredentials,
     );

@@ -1,0 +1,150 @@
+/**
+ * Store benchmark: raw put writes/s and latency for a 3-store cluster (real processes, gRPC,
+ * LMDB with fsync) by region count and concurrency; and the CPU a store spends holding many
+ * idle (hibernating) regions.
+ *
+ *   pnpm bench:store [--regions 1,16,256] [--concurrency 1,16,64,256] [--seconds 5]
+ *                    [--value-bytes 128] [--idle-regions 10000] [--idle-seconds 10]
+ */
+
+import { performance } from 'node:perf_hooks';
+import { cpuSeconds } from '@atoll/store/testing';
+import { machineConditions, printConditions, printTable } from './conditions.js';
+import { launchStaticCluster, until } from './static-cluster-launcher.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : fallback;
+}
+const list = (s: string) => s.split(',').map(Number);
+
+const regionCounts = list(arg('regions', '1,16,256'));
+const concurrencies = list(arg('concurrency', '1,16,64,256'));
+const seconds = Number(arg('seconds', '5'));
+const valueBytes = Number(arg('value-bytes', '128'));
+const idleRegions = Number(arg('idle-regions', '10000'));
+const idleSeconds = Number(arg('idle-seconds', '10'));
+const KEY_SPACE = 1_000_000;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+}
+
+async function writeSweep(): Promise<void> {
+  const rows: Record<string, string | number>[] = [];
+  for (const regions of regionCounts) {
+    const cluster = await launchStaticCluster({ stores: 3, regions });
+    const client = cluster.client();
+    try {
+      await until(
+        async () => {
+          let leaders = 0;
+          for (const s of cluster.stores) leaders += (await cluster.status(s.id)).leaderCount;
+          return leaders === regions;
+        },
+        120_000,
+        'leaders',
+      );
+      const value = Buffer.alloc(valueBytes, 0x61);
+      let seq = 0;
+      const nextKey = () => `k${String((seq++ * 7919) % KEY_SPACE).padStart(6, '0')}`;
+      for (let i = 0; i < 200; i++) await client.put(nextKey(), value); // warm routes
+      for (const conc of concurrencies) {
+        const lat: number[] = [];
+        let errors = 0;
+        const cpu0 = cluster.stores.map((s) => cpuSeconds(s.process.pid!));
+        const t0 = performance.now();
+        await Promise.all(
+          Array.from({ length: conc }, async () => {
+            while (performance.now() - t0 < seconds * 1000) {
+              const s = performance.now();
+              try {
+                await client.put(nextKey(), value);
+                lat.push(performance.now() - s);
+              } catch {
+                errors++;
+              }
+            }
+          }),
+        );
+        const elapsed = (performance.now() - t0) / 1000;
+        const cpu = cluster.stores.map(
+          (s, i) => ((cpuSeconds(s.process.pid!) - cpu0[i]!) / elapsed) * 100,
+        );
+        lat.sort((a, b) => a - b);
+        rows.push({
+          regions,
+          concurrency: conc,
+          'writes/s': Math.round(lat.length / elapsed),
+          'p50 ms': percentile(lat, 0.5).toFixed(2),
+          'p99 ms': percentile(lat, 0.99).toFixed(2),
+          errors,
+          'store CPU %': cpu.map((c) => c.toFixed(0)).join('/'),
+        });
+        console.error(
+          `regions ${regions}, concurrency ${conc}: ${rows[rows.length - 1]!['writes/s']}/s`,
+        );
+      }
+    } finally {
+      await client.close();
+      await cluster.stop();
+    }
+  }
+  printTable(rows);
+}
+
+async function idleCpu(): Promise<void> {
+  console.error(`starting 3 stores with ${idleRegions} regions each (bootstrap takes a while)...`);
+  const cluster = await launchStaticCluster({ stores: 3, regions: idleRegions });
+  try {
+    await until(
+      async () => {
+        const all = await Promise.all(cluster.stores.map((s) => cluster.status(s.id)));
+        return all.every((st) => st.quiescentCount === st.regionCount);
+      },
+      600_000,
+      'every region to hibernate',
+    );
+    const cpu0 = cluster.stores.map((s) => cpuSeconds(s.process.pid!));
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    const elapsed = (performance.now() - t0) / 1000;
+    printTable(
+      cluster.stores.map((s, i) => ({
+        store: s.id,
+        'idle regions': idleRegions,
+        'CPU % (of one core)': (((cpuSeconds(s.process.pid!) - cpu0[i]!) / elapsed) * 100).toFixed(
+          2,
+        ),
+        'over seconds': idleSeconds,
+      })),
+    );
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  printConditions('Store benchmark', {
+    ...machineConditions(),
+    cluster:
+      '3 store processes on one machine, loopback gRPC, LMDB with fsync per batch, 3 replicas',
+    client: 'one process, @atoll/client raw put (one call per write) over the batched Kv stream',
+    keys: `16-byte keys spread over ${KEY_SPACE.toLocaleString()} keys`,
+    values: `${valueBytes} bytes`,
+    durationPerRow: `${seconds} s`,
+    regions: regionCounts.join(', '),
+    concurrency: concurrencies.join(', '),
+  });
+  await writeSweep();
+  if (idleRegions > 0) {
+    printConditions('Idle regions', {
+      regionsPerStore: idleRegions,
+      hibernation: 'on (default)',
+      measuredFor: `${idleSeconds} s`,
+    });
+    await idleCpu();
+  }
+}
+
+await main();
