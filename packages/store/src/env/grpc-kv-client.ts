@@ -37,7 +37,7 @@ const KvClientConstructor = grpc.makeGenericClientConstructor(kvService, 'Kv');
 
 /** Knobs of a client. */
 export interface GrpcKvClientOptions {
-  /** Channel credentials (grpc-options.ts channelCredentials); insecure by default. */
+  /** Channel credentials (tls.ts loadTls().channel); insecure by default. */
   readonly credentials?: grpc.ChannelCredentials;
   readonly pendingMax?: number;
   readonly requestBatchMax?: number;

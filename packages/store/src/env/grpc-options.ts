@@ -1,11 +1,10 @@
 /**
  * gRPC settings shared by a store's listeners and its outbound channels: message limits,
- * keepalive, reconnect pacing, and credentials (insecure on loopback by default, TLS from PEM
- * files when configured, so a `--tls-*` flag maps straight onto TlsFiles).
+ * keepalive, reconnect pacing. Credentials are not here: insecure is every adapter's default
+ * (loopback, tests) and tls.ts builds TLS ones from PEM files.
  */
 
-import { readFileSync } from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import {
   GRPC_MESSAGE_BYTES_MAX,
   RECONNECT_BACKOFF_BASE_MS,
@@ -48,38 +47,3 @@ export const grpcServerOptions: grpc.ServerOptions = {
   'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
   'grpc.max_concurrent_streams': SERVER_CONCURRENT_CALLS_MAX,
 };
-
-/** PEM files for TLS. Paths, so a command-line flag can name them directly. */
-export interface TlsFiles {
-  /** CA bundle that verifies the other side (server: client certificates; client: the server). */
-  readonly caFile?: string;
-  /** This side's certificate chain (required on a server; on a client, for mutual TLS). */
-  readonly certFile?: string;
-  /** This side's private key, with `certFile`. */
-  readonly keyFile?: string;
-}
-
-/** Server TLS: certificate and key are required; `requireClientCert` turns on mutual TLS. */
-export interface ServerTlsFiles extends TlsFiles {
-  readonly certFile: string;
-  readonly keyFile: string;
-  readonly requireClientCert?: boolean;
-}
-
-/** Server credentials: TLS from `tls`, or insecure (loopback, tests) when it is undefined. */
-export function serverCredentials(tls?: ServerTlsFiles): grpc.ServerCredentials {
-  if (!tls) return grpc.ServerCredentials.createInsecure();
-  const ca = tls.caFile ? readFileSync(tls.caFile) : null;
-  return grpc.ServerCredentials.createSsl(
-    ca,
-    [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }],
-    tls.requireClientCert ?? false,
-  );
-}
-
-/** Channel credentials: TLS from `tls`, or insecure (loopback, tests) when it is undefined. */
-export function channelCredentials(tls?: TlsFiles): grpc.ChannelCredentials {
-  if (!tls) return grpc.credentials.createInsecure();
-  const read = (path: string | undefined) => (path ? readFileSync(path) : null);
-  return grpc.credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile));
-}

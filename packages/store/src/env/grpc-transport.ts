@@ -38,7 +38,7 @@ export interface GrpcTransportOptions {
   readonly clusterId: number;
   /** Where a store listens, host:port (from the static cluster description or PD). */
   readonly resolve: (storeId: number) => Promise<string>;
-  /** Channel credentials (grpc-options.ts channelCredentials); insecure by default. */
+  /** Channel credentials (tls.ts loadTls().channel); insecure by default. */
   readonly credentials?: grpc.ChannelCredentials;
   /** Snapshot budget in bytes/s for all sends together; default SNAPSHOT_BYTES_PER_SECOND. */
   readonly snapshotBytesPerSecond?: number;

@@ -1,7 +1,7 @@
 /**
  * @atoll/store/env: the store's network adapters, for the store server, tests, benchmarks and
  * the simulator: the gRPC and in-process Raft transports, the Kv service adapter and its small
- * client, gRPC server start/stop, credentials and the transport's limits.
+ * client, gRPC server start/stop, channel options, TLS credentials and the transport's limits.
  */
 
 export { crc32 } from './crc32.js';
@@ -21,13 +21,9 @@ export {
   type KvServiceOptions,
 } from './grpc-kv-server.js';
 export {
-  channelCredentials,
   grpcChannelOptions,
   grpcServerOptions,
   SERVER_CONCURRENT_CALLS_MAX,
-  type ServerTlsFiles,
-  serverCredentials,
-  type TlsFiles,
 } from './grpc-options.js';
 export {
   type RunningGrpcServer,
@@ -52,5 +48,6 @@ export {
 } from './memory-transport.js';
 export { ByteRateLimiter, type LimiterClock } from './rate-limiter.js';
 export { envelopeBytes } from './send-queue.js';
+export { loadTls, type TlsCredentials, type TlsFiles } from './tls.js';
 export type { RaftEnvelope, RaftTransport, TransportHandlers } from './transport.js';
 export * from './transport-limits.js';

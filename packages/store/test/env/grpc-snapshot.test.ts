@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { atoll } from '@atoll/proto';
 import { storeTransportService } from '@atoll/proto/grpc';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crc32 } from '../../src/env/crc32.js';
-import { channelCredentials, grpcChannelOptions } from '../../src/env/grpc-options.js';
+import { grpcChannelOptions } from '../../src/env/grpc-options.js';
 import { StoreTransportClient } from '../../src/env/grpc-raft-link.js';
 import { GrpcRaftTransport, type GrpcTransportOptions } from '../../src/env/grpc-transport.js';
 import { SNAPSHOT_CHUNK_BYTES_MAX, SNAPSHOT_SENDS_MAX } from '../../src/env/transport-limits.js';
@@ -128,7 +128,11 @@ describe('gRPC snapshots', () => {
 
   it('refuses a stream whose total checksum does not match', async () => {
     const { s2, rec } = await setup();
-    const client = new StoreTransportClient(s2.address, channelCredentials(), grpcChannelOptions);
+    const client = new StoreTransportClient(
+      s2.address,
+      grpc.credentials.createInsecure(),
+      grpcChannelOptions,
+    );
     try {
       const data = new Uint8Array(1000).fill(3);
       const done = await new Promise<atoll.store.ISnapshotDone>((resolve, reject) => {
