@@ -27,6 +27,22 @@ export const StoreErrorCode = {
   StoreMismatch: 'STORE_ERR_STORE_MISMATCH',
   /** The connection broke after a request was sent: its outcome is unknown. */
   StreamBroken: 'STORE_ERR_STREAM_BROKEN',
+  /** A request was never written to the wire (no connection, too many pending): safe to retry. */
+  NotSent: 'STORE_ERR_NOT_SENT',
+  /** The transport or client was closed; nothing more is sent or received. */
+  TransportClosed: 'STORE_ERR_TRANSPORT_CLOSED',
+  /** Another store cannot be reached (address unknown, connection refused, link cut). */
+  StoreUnreachable: 'STORE_ERR_STORE_UNREACHABLE',
+  /** A snapshot chunk or the whole stream failed its CRC check. */
+  SnapshotChecksum: 'STORE_ERR_SNAPSHOT_CHECKSUM',
+  /** The receiving store refused a snapshot (its handler failed, or the stream was incomplete). */
+  SnapshotRefused: 'STORE_ERR_SNAPSHOT_REFUSED',
+  /** A snapshot chunk is over the transport's chunk limit. */
+  SnapshotChunkTooLarge: 'STORE_ERR_SNAPSHOT_CHUNK_TOO_LARGE',
+  /** Too many snapshots are being sent or received at once; try again later. */
+  TooManySnapshots: 'STORE_ERR_TOO_MANY_SNAPSHOTS',
+  /** A handler failed with an unexpected (non-catalog) error. */
+  Internal: 'STORE_ERR_INTERNAL',
   /** An invalid admin request (split outside the region, unknown peer, ...). */
   InvalidAdmin: 'STORE_ERR_INVALID_ADMIN',
   /** Another live process holds the data folder. */
@@ -49,6 +65,13 @@ export class StoreError extends Error {
   ) {
     super(message);
   }
+}
+
+const codes: ReadonlySet<string> = new Set(Object.values(StoreErrorCode));
+
+/** True when `code` is one of this catalog's codes (e.g. one read off the wire). */
+export function isStoreErrorCode(code: string | null | undefined): code is StoreErrorCode {
+  return codes.has(code ?? '');
 }
 
 export function isStoreError(e: unknown, code?: StoreErrorCode): e is StoreError {

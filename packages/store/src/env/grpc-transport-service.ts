@@ -1,33 +1,62 @@
 /**
- * The receiving side of store-to-store traffic: the StoreTransport gRPC service. Every
- * batch is checked (cluster id, destination store) before its envelopes reach the store;
- * a mismatch is answered with a typed error and the stream is closed.
+ * The receiving side of store-to-store traffic: the StoreTransport gRPC service. Every Raft
+ * batch is checked (cluster id, destination store) before its envelopes reach the store; a
+ * mismatch is answered with an error ack (STORE_ERR_CLUSTER_MISMATCH or
+ * STORE_ERR_STORE_MISMATCH) and the stream is closed. Accepted batches are delivered in order,
+ * envelopes first and then the heartbeat, and acknowledged one by one (the sender's window).
+ * Snapshots: grpc-snapshot-receiver.ts.
  */
 
 import type { atoll } from '@atoll/proto';
-import { crc32c } from '@atoll/storage';
 import type * as grpc from '@grpc/grpc-js';
-import { StoreErrorCode } from '../errors.js';
+import { StoreError, StoreErrorCode } from '../errors.js';
+import { checkAddress, type ReceiverIdentity, receiveSnapshot } from './grpc-snapshot-receiver.js';
 import type { TransportHandlers } from './transport.js';
+import { SNAPSHOT_CHUNK_BYTES_MAX, SNAPSHOT_RECEIVES_MAX } from './transport-limits.js';
 
-export interface TransportServiceOptions {
-  readonly clusterId: number;
-  readonly storeId: number;
-}
+/** Who this store is. */
+export type TransportServiceOptions = ReceiverIdentity;
 
 type RaftCall = grpc.ServerDuplexStream<atoll.store.RaftBatch, atoll.store.IRaftBatchAck>;
 type SnapshotCall = grpc.ServerReadableStream<atoll.store.SnapshotChunk, atoll.store.ISnapshotDone>;
 
+/**
+ * The service implementation to add to a grpc.Server, plus a way to end its streams.
+ * (A type alias, not an interface, so it fits grpc's index-signature implementation type.)
+ */
+export type StoreTransportServiceImpl = {
+  raft(call: RaftCall): void;
+  snapshot(call: SnapshotCall, callback: grpc.sendUnaryData<atoll.store.ISnapshotDone>): void;
+  /**
+   * Ends every open inbound Raft stream. Call it before stopping the server: peers' streams
+   * never end by themselves, so a graceful shutdown would otherwise wait for its deadline.
+   */
+  closeStreams(): void;
+};
+
+/**
+ * Creates the StoreTransport service of one store, delivering to `handlers`.
+ *
+ * @example
+ * server.addService(storeTransportService, createStoreTransportService(store, { clusterId, storeId }));
+ */
 export function createStoreTransportService(
   handlers: TransportHandlers,
-  opts: TransportServiceOptions,
-) {
+  me: TransportServiceOptions,
+): StoreTransportServiceImpl {
+  const open = new Set<RaftCall>();
+  let receiving = 0;
+
   return {
     raft(call: RaftCall): void {
+      open.add(call);
+      let refused = false;
       call.on('data', (batch: atoll.store.RaftBatch) => {
+        if (refused) return;
         const sequence = Number(batch.sequence);
-        const refusal = checkAddress(batch.clusterId, batch.toStore, opts);
+        const refusal = checkAddress(batch.clusterId, batch.toStore, me);
         if (refusal) {
+          refused = true;
           call.write({ sequence, errorCode: refusal.code, errorMessage: refusal.message });
           call.end();
           return;
@@ -35,67 +64,59 @@ export function createStoreTransportService(
         const from = Number(batch.fromStore);
         if (batch.envelopes.length > 0) handlers.onEnvelopes(from, batch.envelopes);
         if (batch.heartbeat) handlers.onStoreHeartbeat(from);
-        call.write({ sequence });
+        if (!call.write({ sequence })) {
+          // The sender is not reading its acks: stop reading its batches until it does.
+          call.pause();
+          call.once('drain', () => call.resume());
+        }
       });
-      call.on('end', () => call.end());
-      call.on('error', () => {});
+      const forget = () => open.delete(call);
+      call.on('end', () => {
+        forget();
+        call.end();
+      });
+      call.on('error', forget);
+      call.on('close', forget);
     },
 
     snapshot(call: SnapshotCall, callback: grpc.sendUnaryData<atoll.store.ISnapshotDone>): void {
-      const it = call[Symbol.asyncIterator]() as AsyncIterator<atoll.store.SnapshotChunk>;
-      const refuse = (code: string, message: string) =>
-        callback(null, { accepted: false, errorCode: code, errorMessage: message });
-      (async () => {
-        const first = await it.next();
-        if (first.done || !first.value.envelope)
-          return refuse(StoreErrorCode.Malformed, 'a snapshot stream starts with its envelope');
-        const refusal = checkAddress(
-          first.value.clusterId,
-          first.value.envelope.toPeer?.storeId,
-          opts,
-        );
-        if (refusal) return refuse(refusal.code, refusal.message);
-        const envelope = first.value.envelope;
-        async function* chunks(): AsyncGenerator<Uint8Array> {
-          let total = 0;
-          for (;;) {
-            const next = await it.next();
-            if (next.done) throw new Error('the snapshot stream ended without its last chunk');
-            const c = next.value;
-            if (c.last) {
-              if (c.totalCrc32 !== total) throw new Error('snapshot stream checksum mismatch');
-              return;
-            }
-            if (crc32c(c.data) !== c.crc32) throw new Error('snapshot chunk checksum mismatch');
-            total = crc32c(c.data, total);
-            yield c.data;
-          }
+      const answer = (e?: unknown) => {
+        if (!e) {
+          callback(null, { accepted: true });
+          return;
         }
-        await handlers.onSnapshot(Number(envelope.fromPeer?.storeId ?? 0), envelope, chunks());
-        callback(null, { accepted: true });
-      })().catch((e: unknown) =>
-        refuse(StoreErrorCode.Malformed, e instanceof Error ? e.message : String(e)),
-      );
+        const code = e instanceof StoreError ? e.code : StoreErrorCode.SnapshotRefused;
+        callback(null, {
+          accepted: false,
+          errorCode: code,
+          errorMessage: e instanceof Error ? e.message : String(e),
+        });
+      };
+      if (receiving >= SNAPSHOT_RECEIVES_MAX) {
+        answer(
+          new StoreError(
+            StoreErrorCode.TooManySnapshots,
+            `already receiving ${receiving} snapshots`,
+            true,
+          ),
+        );
+        return;
+      }
+      receiving++;
+      const messages = call[Symbol.asyncIterator]() as AsyncIterator<atoll.store.SnapshotChunk>;
+      receiveSnapshot(messages, handlers, me, SNAPSHOT_CHUNK_BYTES_MAX)
+        .then(
+          () => answer(),
+          (e: unknown) => answer(e),
+        )
+        .finally(() => {
+          receiving--;
+        });
+    },
+
+    closeStreams(): void {
+      for (const call of open) call.end();
+      open.clear();
     },
   };
-}
-
-function checkAddress(
-  clusterId: number | null | undefined,
-  toStore: number | null | undefined,
-  opts: TransportServiceOptions,
-): { code: string; message: string } | undefined {
-  if (Number(clusterId) !== opts.clusterId) {
-    return {
-      code: StoreErrorCode.ClusterMismatch,
-      message: `this store belongs to cluster ${opts.clusterId}, not ${clusterId}`,
-    };
-  }
-  if (Number(toStore) !== opts.storeId) {
-    return {
-      code: StoreErrorCode.StoreMismatch,
-      message: `this is store ${opts.storeId}, not ${toStore}`,
-    };
-  }
-  return undefined;
 }

@@ -81,13 +81,14 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
       ...(o.onFatal ? { onFatal: o.onFatal } : {}),
     });
     const kv = new KvService(store);
+    const transportService = createStoreTransportService(store, {
+      clusterId: o.clusterId,
+      storeId: o.storeId,
+    });
     grpcServer = await startGrpcServer(
       o.listen,
       (server) => {
-        server.addService(
-          storeTransportService,
-          createStoreTransportService(store, { clusterId: o.clusterId, storeId: o.storeId }),
-        );
+        server.addService(storeTransportService, transportService);
         server.addService(kvService, createKvService(kv));
         server.addService(adminService, createAdminService(new AdminService(store)));
       },
@@ -113,6 +114,8 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
         if (graceful) await store.shutdown(SHUTDOWN_DEADLINE_TICKS);
         else await store.stop();
         await transport_.close();
+        // Peers' Raft streams never end by themselves: end them so the stop can be graceful.
+        transportService.closeStreams();
         await server.stop(graceful ? 2_000 : 0);
         await statusServer?.close();
         await store_.close();

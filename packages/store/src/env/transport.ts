@@ -39,7 +39,10 @@ export interface RaftTransport {
   flush(): void;
   /**
    * Streams a snapshot to `toStore`: the envelope (with the Snapshot message) first, then
-   * the data in bounded chunks, rate-limited. Resolves when the receiver accepted it.
+   * the data in bounded chunks, rate-limited. Chunk boundaries are kept: the receiver's
+   * onSnapshot sees exactly the chunks given here (the storage layer frames each one), and a
+   * chunk over SNAPSHOT_CHUNK_BYTES_MAX is refused. Resolves when the receiver accepted it,
+   * i.e. its onSnapshot resolved after reading every chunk; rejects with a StoreError.
    */
   sendSnapshot(
     toStore: number,

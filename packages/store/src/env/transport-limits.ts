@@ -1,0 +1,96 @@
+/**
+ * Every bound of store-to-store traffic, in one place, each with the reason for its value.
+ * Shared by the gRPC transport and the in-process memory transport so both refuse, batch and
+ * window in the same way. Not here: client-facing KV limits (grpc-kv-server.ts,
+ * grpc-kv-client.ts).
+ */
+
+import { LMDB_KEY_BYTES_MAX, SNAPSHOT_CHUNK_BYTES, VALUE_BYTES_MAX } from '@atoll/storage';
+
+/**
+ * Envelopes queued for one destination store before send() refuses more. A store with 1,000
+ * active regions queues a few envelopes per region per loop iteration, so a dead or stalled
+ * link fills this in a handful of iterations; from then on the loop reports the peers
+ * unreachable and Raft falls back to probing, and a deeper queue would only hold messages
+ * that are stale by the time they arrive.
+ */
+export const SEND_QUEUE_ENVELOPES_MAX = 16_384;
+
+/**
+ * Bytes queued for one destination store before send() refuses more: one full window of
+ * maximal batches. More than the window drains in one round trip only holds stale data, and
+ * this bounds what a store holds for each slow or dead peer (times the number of stores).
+ */
+export const SEND_QUEUE_BYTES_MAX = 64 * 1024 * 1024;
+
+/**
+ * Bytes of envelopes per RaftBatch message (estimated, see envelopeBytes). Large enough for a
+ * loop iteration's appends to one store, small enough that one message does not hold the
+ * HTTP/2 connection for long (4 MiB is a few ms on a LAN) and stays far under
+ * GRPC_MESSAGE_BYTES_MAX. A single envelope above it still goes out, alone.
+ */
+export const RAFT_BATCH_BYTES_MAX = 4 * 1024 * 1024;
+
+/**
+ * Envelopes per RaftBatch message: bounds the decode work and the synchronous delivery to the
+ * store done for one message, so one batch never stalls the receiving event loop for long.
+ */
+export const RAFT_BATCH_ENVELOPES_MAX = 4_096;
+
+/**
+ * Unacknowledged batches in flight per stream. The store loop flushes once per iteration
+ * (about every millisecond under load), so 16 keeps the pipe full up to a round trip of about
+ * 16 iterations; beyond that, envelopes wait in the queue and the next batch simply carries
+ * more of them, which is cheaper per envelope anyway. Worst case in flight:
+ * 16 x RAFT_BATCH_BYTES_MAX = 64 MiB per stream.
+ */
+export const RAFT_BATCH_WINDOW = 16;
+
+/** First reconnect delay after a stream breaks: a restarted store is usually back quickly. */
+export const RECONNECT_BACKOFF_BASE_MS = 50;
+
+/**
+ * Longest reconnect delay. A store that comes back gets its traffic within 2 s (about two
+ * election timeouts at the default tick), and a dead one costs one connection attempt per
+ * 1-2 s from each peer.
+ */
+export const RECONNECT_BACKOFF_CAP_MS = 2_000;
+
+/**
+ * Default snapshot send budget per store, all concurrent sends together. A snapshot must not
+ * starve the Raft traffic of every other region on the same network link and disk; 64 MiB/s
+ * moves a 1 GiB region in ~16 s, while leaving most of a 1 GbE link (and the disk) to the rest.
+ */
+export const SNAPSHOT_BYTES_PER_SECOND = 64 * 1024 * 1024;
+
+/**
+ * Slack for a storage chunk's framing (header, trailer record, CRC) above its payload.
+ * Generous on purpose: the storage layer's framing is a few dozen bytes.
+ */
+const SNAPSHOT_CHUNK_FRAMING_BYTES = 4 * 1024;
+
+/**
+ * The largest snapshot chunk the transport carries (it refuses bigger ones on both sides).
+ * The transport keeps its source's chunk boundaries, because the storage layer frames,
+ * numbers and checksums each chunk and verifies them one by one on ingest; its chunks are
+ * SNAPSHOT_CHUNK_BYTES (1 MiB) but may run over by one maximal key-value pair. So this is
+ * 1 MiB + one 8 MiB value + one key + framing; a sender or receiver holds a few of these.
+ */
+export const SNAPSHOT_CHUNK_BYTES_MAX =
+  SNAPSHOT_CHUNK_BYTES + VALUE_BYTES_MAX + LMDB_KEY_BYTES_MAX + SNAPSHOT_CHUNK_FRAMING_BYTES;
+
+/**
+ * Snapshots a store sends at once. Each holds a storage read view and gRPC buffers; more in
+ * parallel would not go faster under one shared byte budget. Raft retries a refused send.
+ */
+export const SNAPSHOT_SENDS_MAX = 4;
+
+/** Snapshots a store receives at once: each stages data and holds buffers (see above). */
+export const SNAPSHOT_RECEIVES_MAX = 4;
+
+/**
+ * gRPC message size limit for store-to-store traffic, both directions. Above the largest
+ * batch (RAFT_BATCH_BYTES_MAX, or one envelope carrying one 8 MiB request) and the largest
+ * snapshot chunk, so a legitimate message is never refused by gRPC itself.
+ */
+export const GRPC_MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
