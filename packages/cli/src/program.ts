@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerPd } from './commands/pd.js';
 import { registerStore } from './commands/store.js';
 
 export const VERSION = '0.1.0';
@@ -14,5 +15,6 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerDemo(program);
   registerStore(program);
+  registerPd(program);
   return program;
 }

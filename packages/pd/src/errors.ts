@@ -35,6 +35,8 @@ export const PdErrorCode = {
   Storage: 'PD_ERR_STORAGE',
   /** A configuration value is invalid. */
   InvalidConfig: 'PD_ERR_INVALID_CONFIG',
+  /** A request failed with an error outside this catalog (a bug); the server logged it. */
+  Internal: 'PD_ERR_INTERNAL',
 } as const;
 
 /** One of PdErrorCode's values. */
