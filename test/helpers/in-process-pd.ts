@@ -80,6 +80,13 @@ export class InProcessPd {
           .then((cmd) => cmd && this.deliver(cmd))
           .catch(() => {});
       },
+      reportSplit: async (left, right, leader) => {
+        await this.pd.reportSplit(fromProtoRegion(left), fromProtoRegion(right), {
+          id: Number(leader.id),
+          storeId: Number(leader.storeId),
+          isLearner: false,
+        });
+      },
       onRegionCommand: (handler) => {
         this.handlers.set(storeId, handler);
       },

@@ -68,7 +68,16 @@ export async function callRegion<T>(
   let peerCursor = 0;
   let followedHints = 0;
   while (router.env.now() < deadline) {
-    const region = await locate();
+    let region: RegionInfo;
+    try {
+      region = await locate();
+    } catch (e) {
+      // PD busy, failing over, or between two updates: retry until the deadline.
+      if (!(e instanceof AtollError && e.retryable)) throw e;
+      lastProblem = e.message;
+      await backoff.wait(deadline);
+      continue;
+    }
     const storeId = pickStore(region, peerCursor);
     const request = call.build({ regionId: region.id, epoch: region.epoch }, region);
     let response: KvResponse;

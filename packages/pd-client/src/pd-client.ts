@@ -230,6 +230,15 @@ export class PdClient {
     return { newRegionId: Number(r.newRegionId), newPeerIds: (r.newPeerIds ?? []).map(Number) };
   }
 
+  /** Reports both halves of a split at once (see the ReportSplit RPC). */
+  async reportSplit(
+    left: atoll.meta.IRegion,
+    right: atoll.meta.IRegion,
+    leader: atoll.meta.IPeer,
+  ): Promise<void> {
+    await this.call('reportSplit', { left, right, leader });
+  }
+
   // ---- timestamps and GC ----
 
   /**

@@ -19,7 +19,7 @@ import type { IdRange } from './id/id-allocator.js';
 import { type LeaderTerm, loadLeaderTerm } from './leader-term.js';
 import { type PdLogger, silentLogger } from './logger.js';
 import { describeRegion, isEpochStale } from './meta/epoch.js';
-import type { RegionMeta, StoreMeta } from './meta/types.js';
+import type { PeerMeta, RegionMeta, StoreMeta } from './meta/types.js';
 import type { Operator } from './operator/operator.js';
 import type { OperatorStats } from './operator/operator-controller.js';
 import type { RegionCommand } from './operator/step.js';
@@ -175,6 +175,30 @@ export class PlacementDriver {
     if (this.term !== term) throw notLeader();
     const current = term.meta.getRegionById(info.meta.id) ?? info;
     return term.operators.step(current, new ClusterView(term.meta, this.config, this.clock.now()));
+  }
+
+  /**
+   * Both halves of a split at once, from the left region's leader. The two in-memory updates
+   * run back to back before anything is awaited, so no lookup ever sees the range between
+   * them uncovered (reported one by one, there would be a moment with a gap). The right
+   * region's leader is taken to be its peer on the reporting store until it reports itself.
+   */
+  async reportSplit(left: RegionMeta, right: RegionMeta, leader: PeerMeta): Promise<void> {
+    const term = this.requireTerm();
+    const rightLeader =
+      right.peers.find((p) => p.storeId === leader.storeId && !p.isLearner) ??
+      right.peers.find((p) => !p.isLearner);
+    if (!rightLeader) {
+      throw new PdError(PdErrorCode.InvalidRegion, `region ${right.id} has no voter`, false, {
+        regionId: right.id,
+      });
+    }
+    const updates = [
+      term.meta.regionHeartbeat({ region: left, leader }),
+      term.meta.regionHeartbeat({ region: right, leader: rightLeader }),
+    ];
+    await Promise.all(updates);
+    if (this.term !== term) throw notLeader();
   }
 
   /** New ids for a split the store decided itself; the region must be known and current. */

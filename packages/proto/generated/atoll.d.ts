@@ -5740,6 +5740,154 @@ export namespace atoll {
         }
 
         /**
+         * Properties of a ReportSplitRequest.
+         * @deprecated Use atoll.pd.ReportSplitRequest.$Properties instead.
+         */
+        interface IReportSplitRequest extends atoll.pd.ReportSplitRequest.$Properties {
+        }
+
+        /** Represents a ReportSplitRequest. */
+        class ReportSplitRequest {
+
+            /**
+             * Constructs a new ReportSplitRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.ReportSplitRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ReportSplitRequest header. */
+            header?: (atoll.pd.RequestHeader.$Properties|null);
+
+            /** ReportSplitRequest left. */
+            left?: (atoll.meta.Region.$Properties|null);
+
+            /** ReportSplitRequest right. */
+            right?: (atoll.meta.Region.$Properties|null);
+
+            /** ReportSplitRequest leader. */
+            leader?: (atoll.meta.Peer.$Properties|null);
+
+            /**
+             * Creates a new ReportSplitRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ReportSplitRequest instance
+             */
+            static create(properties: atoll.pd.ReportSplitRequest.$Shape): atoll.pd.ReportSplitRequest & atoll.pd.ReportSplitRequest.$Shape;
+            static create(properties?: atoll.pd.ReportSplitRequest.$Properties): atoll.pd.ReportSplitRequest;
+
+            /**
+             * Encodes the specified ReportSplitRequest message. Does not implicitly {@link atoll.pd.ReportSplitRequest.verify|verify} messages.
+             * @param message ReportSplitRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.ReportSplitRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ReportSplitRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.ReportSplitRequest & atoll.pd.ReportSplitRequest.$Shape} ReportSplitRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.ReportSplitRequest & atoll.pd.ReportSplitRequest.$Shape;
+        }
+
+        namespace ReportSplitRequest {
+
+            /** Properties of a ReportSplitRequest. */
+            interface $Properties {
+
+                /** ReportSplitRequest header */
+                header?: (atoll.pd.RequestHeader.$Properties|null);
+
+                /** ReportSplitRequest left */
+                left?: (atoll.meta.Region.$Properties|null);
+
+                /** ReportSplitRequest right */
+                right?: (atoll.meta.Region.$Properties|null);
+
+                /** ReportSplitRequest leader */
+                leader?: (atoll.meta.Peer.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ReportSplitRequest. */
+            type $Shape = atoll.pd.ReportSplitRequest.$Properties;
+        }
+
+        /**
+         * Properties of a ReportSplitResponse.
+         * @deprecated Use atoll.pd.ReportSplitResponse.$Properties instead.
+         */
+        interface IReportSplitResponse extends atoll.pd.ReportSplitResponse.$Properties {
+        }
+
+        /** Represents a ReportSplitResponse. */
+        class ReportSplitResponse {
+
+            /**
+             * Constructs a new ReportSplitResponse.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.pd.ReportSplitResponse.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ReportSplitResponse header. */
+            header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+            /**
+             * Creates a new ReportSplitResponse instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ReportSplitResponse instance
+             */
+            static create(properties: atoll.pd.ReportSplitResponse.$Shape): atoll.pd.ReportSplitResponse & atoll.pd.ReportSplitResponse.$Shape;
+            static create(properties?: atoll.pd.ReportSplitResponse.$Properties): atoll.pd.ReportSplitResponse;
+
+            /**
+             * Encodes the specified ReportSplitResponse message. Does not implicitly {@link atoll.pd.ReportSplitResponse.verify|verify} messages.
+             * @param message ReportSplitResponse message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.pd.ReportSplitResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ReportSplitResponse message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.pd.ReportSplitResponse & atoll.pd.ReportSplitResponse.$Shape} ReportSplitResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.pd.ReportSplitResponse & atoll.pd.ReportSplitResponse.$Shape;
+        }
+
+        namespace ReportSplitResponse {
+
+            /** Properties of a ReportSplitResponse. */
+            interface $Properties {
+
+                /** ReportSplitResponse header */
+                header?: (atoll.pd.ResponseHeader.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ReportSplitResponse. */
+            type $Shape = atoll.pd.ReportSplitResponse.$Properties;
+        }
+
+        /**
          * Properties of a GetRegionRequest.
          * @deprecated Use atoll.pd.GetRegionRequest.$Properties instead.
          */
@@ -6730,6 +6878,9 @@ export namespace atoll {
             /** Calls AskSplit. */
             askSplit: atoll.pd.PD.AskSplit;
 
+            /** Calls ReportSplit. */
+            reportSplit: atoll.pd.PD.ReportSplit;
+
             /** Calls GetRegion. */
             getRegion: atoll.pd.PD.GetRegion;
 
@@ -6940,6 +7091,25 @@ export namespace atoll {
               readonly path: "/atoll.pd.PD/AskSplit";
               readonly requestType: "AskSplitRequest";
               readonly responseType: "AskSplitResponse";
+              readonly requestStream: undefined;
+              readonly responseStream: undefined;
+            };
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#reportSplit}.
+             * @param error Error, if any
+             * @param [response] ReportSplitResponse
+             */
+            type ReportSplitCallback = (error: (Error|null), response?: atoll.pd.ReportSplitResponse) => void;
+
+            /** Calls ReportSplit. */
+            type ReportSplit = {
+              (request: atoll.pd.IReportSplitRequest, callback: atoll.pd.PD.ReportSplitCallback): void;
+              (request: atoll.pd.IReportSplitRequest): Promise<atoll.pd.ReportSplitResponse>;
+              readonly name: "ReportSplit";
+              readonly path: "/atoll.pd.PD/ReportSplit";
+              readonly requestType: "ReportSplitRequest";
+              readonly responseType: "ReportSplitResponse";
               readonly requestStream: undefined;
               readonly responseStream: undefined;
             };

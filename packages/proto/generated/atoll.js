@@ -13815,6 +13815,355 @@ export const atoll = $root.atoll = (() => {
             return AskSplitResponse;
         })();
 
+        pd.ReportSplitRequest = (function() {
+
+            /**
+             * Properties of a ReportSplitRequest.
+             * @typedef {Object} atoll.pd.ReportSplitRequest.$Properties
+             * @property {atoll.pd.RequestHeader.$Properties|null} [header] ReportSplitRequest header
+             * @property {atoll.meta.Region.$Properties|null} [left] ReportSplitRequest left
+             * @property {atoll.meta.Region.$Properties|null} [right] ReportSplitRequest right
+             * @property {atoll.meta.Peer.$Properties|null} [leader] ReportSplitRequest leader
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ReportSplitRequest.
+             * @memberof atoll.pd
+             * @interface IReportSplitRequest
+             * @augments atoll.pd.ReportSplitRequest.$Properties
+             * @deprecated Use atoll.pd.ReportSplitRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a ReportSplitRequest.
+             * @typedef {atoll.pd.ReportSplitRequest.$Properties} atoll.pd.ReportSplitRequest.$Shape
+             */
+
+            /**
+             * Constructs a new ReportSplitRequest.
+             * @memberof atoll.pd
+             * @classdesc Represents a ReportSplitRequest.
+             * @constructor
+             * @param {atoll.pd.ReportSplitRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ReportSplitRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ReportSplitRequest header.
+             * @member {atoll.pd.RequestHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.ReportSplitRequest
+             * @instance
+             */
+            ReportSplitRequest.prototype.header = null;
+
+            /**
+             * ReportSplitRequest left.
+             * @member {atoll.meta.Region.$Properties|null|undefined} left
+             * @memberof atoll.pd.ReportSplitRequest
+             * @instance
+             */
+            ReportSplitRequest.prototype.left = null;
+
+            /**
+             * ReportSplitRequest right.
+             * @member {atoll.meta.Region.$Properties|null|undefined} right
+             * @memberof atoll.pd.ReportSplitRequest
+             * @instance
+             */
+            ReportSplitRequest.prototype.right = null;
+
+            /**
+             * ReportSplitRequest leader.
+             * @member {atoll.meta.Peer.$Properties|null|undefined} leader
+             * @memberof atoll.pd.ReportSplitRequest
+             * @instance
+             */
+            ReportSplitRequest.prototype.leader = null;
+
+            /**
+             * Creates a new ReportSplitRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.ReportSplitRequest
+             * @static
+             * @param {atoll.pd.ReportSplitRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.ReportSplitRequest} ReportSplitRequest instance
+             * @type {{
+             *   (properties: atoll.pd.ReportSplitRequest.$Shape): atoll.pd.ReportSplitRequest & atoll.pd.ReportSplitRequest.$Shape;
+             *   (properties?: atoll.pd.ReportSplitRequest.$Properties): atoll.pd.ReportSplitRequest;
+             * }}
+             */
+            ReportSplitRequest.create = function(properties) {
+                return new ReportSplitRequest(properties);
+            };
+
+            /**
+             * Encodes the specified ReportSplitRequest message. Does not implicitly {@link atoll.pd.ReportSplitRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.ReportSplitRequest
+             * @static
+             * @param {atoll.pd.ReportSplitRequest.$Properties} message ReportSplitRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ReportSplitRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.RequestHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.left != null && $Object.hasOwnProperty.call(message, "left"))
+                    $root.atoll.meta.Region.encode(message.left, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.right != null && $Object.hasOwnProperty.call(message, "right"))
+                    $root.atoll.meta.Region.encode(message.right, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.leader != null && $Object.hasOwnProperty.call(message, "leader"))
+                    $root.atoll.meta.Peer.encode(message.leader, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ReportSplitRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.ReportSplitRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.ReportSplitRequest & atoll.pd.ReportSplitRequest.$Shape} ReportSplitRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ReportSplitRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.ReportSplitRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.RequestHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.left = $root.atoll.meta.Region.decode(reader, reader.size(), $undefined, _depth + 1, message.left);
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.right = $root.atoll.meta.Region.decode(reader, reader.size(), $undefined, _depth + 1, message.right);
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            message.leader = $root.atoll.meta.Peer.decode(reader, reader.size(), $undefined, _depth + 1, message.leader);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ReportSplitRequest;
+        })();
+
+        pd.ReportSplitResponse = (function() {
+
+            /**
+             * Properties of a ReportSplitResponse.
+             * @typedef {Object} atoll.pd.ReportSplitResponse.$Properties
+             * @property {atoll.pd.ResponseHeader.$Properties|null} [header] ReportSplitResponse header
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ReportSplitResponse.
+             * @memberof atoll.pd
+             * @interface IReportSplitResponse
+             * @augments atoll.pd.ReportSplitResponse.$Properties
+             * @deprecated Use atoll.pd.ReportSplitResponse.$Properties instead.
+             */
+
+            /**
+             * Shape of a ReportSplitResponse.
+             * @typedef {atoll.pd.ReportSplitResponse.$Properties} atoll.pd.ReportSplitResponse.$Shape
+             */
+
+            /**
+             * Constructs a new ReportSplitResponse.
+             * @memberof atoll.pd
+             * @classdesc Represents a ReportSplitResponse.
+             * @constructor
+             * @param {atoll.pd.ReportSplitResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ReportSplitResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ReportSplitResponse header.
+             * @member {atoll.pd.ResponseHeader.$Properties|null|undefined} header
+             * @memberof atoll.pd.ReportSplitResponse
+             * @instance
+             */
+            ReportSplitResponse.prototype.header = null;
+
+            /**
+             * Creates a new ReportSplitResponse instance using the specified properties.
+             * @function create
+             * @memberof atoll.pd.ReportSplitResponse
+             * @static
+             * @param {atoll.pd.ReportSplitResponse.$Properties=} [properties] Properties to set
+             * @returns {atoll.pd.ReportSplitResponse} ReportSplitResponse instance
+             * @type {{
+             *   (properties: atoll.pd.ReportSplitResponse.$Shape): atoll.pd.ReportSplitResponse & atoll.pd.ReportSplitResponse.$Shape;
+             *   (properties?: atoll.pd.ReportSplitResponse.$Properties): atoll.pd.ReportSplitResponse;
+             * }}
+             */
+            ReportSplitResponse.create = function(properties) {
+                return new ReportSplitResponse(properties);
+            };
+
+            /**
+             * Encodes the specified ReportSplitResponse message. Does not implicitly {@link atoll.pd.ReportSplitResponse.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.pd.ReportSplitResponse
+             * @static
+             * @param {atoll.pd.ReportSplitResponse.$Properties} message ReportSplitResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ReportSplitResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.header != null && $Object.hasOwnProperty.call(message, "header"))
+                    $root.atoll.pd.ResponseHeader.encode(message.header, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ReportSplitResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.pd.ReportSplitResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.pd.ReportSplitResponse & atoll.pd.ReportSplitResponse.$Shape} ReportSplitResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ReportSplitResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.pd.ReportSplitResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.header = $root.atoll.pd.ResponseHeader.decode(reader, reader.size(), $undefined, _depth + 1, message.header);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ReportSplitResponse;
+        })();
+
         pd.GetRegionRequest = (function() {
 
             /**
@@ -16493,6 +16842,47 @@ export const atoll = $root.atoll = (() => {
                 path: { value: "/atoll.pd.PD/AskSplit" },
                 requestType: { value: "AskSplitRequest" },
                 responseType: { value: "AskSplitResponse" },
+                requestStream: { value: $undefined },
+                responseStream: { value: $undefined }
+            });
+
+            /**
+             * Callback as used by {@link atoll.pd.PD#reportSplit}.
+             * @memberof atoll.pd.PD
+             * @typedef ReportSplitCallback
+             * @type {function}
+             * @param {Error|null} error Error, if any
+             * @param {atoll.pd.ReportSplitResponse} [response] ReportSplitResponse
+             */
+
+            /**
+             * Calls ReportSplit.
+             * @memberof atoll.pd.PD
+             * @typedef ReportSplit
+             * @type {{
+             *   (request: atoll.pd.IReportSplitRequest, callback: atoll.pd.PD.ReportSplitCallback): void;
+             *   (request: atoll.pd.IReportSplitRequest): Promise<atoll.pd.ReportSplitResponse>;
+             *   readonly name: "ReportSplit";
+             *   readonly path: "/atoll.pd.PD/ReportSplit";
+             *   readonly requestType: "ReportSplitRequest";
+             *   readonly responseType: "ReportSplitResponse";
+             *   readonly requestStream: undefined;
+             *   readonly responseStream: undefined;
+             * }}
+             */
+
+            /**
+             * Calls ReportSplit.
+             * @name atoll.pd.PD#reportSplit
+             * @type {atoll.pd.PD.ReportSplit}
+             */
+            $Object.defineProperties(PD.prototype.reportSplit = function(request, callback) {
+                return $protobuf.rpc.Service.prototype.rpcCall.call(this, PD.prototype.reportSplit, $root.atoll.pd.ReportSplitRequest, $root.atoll.pd.ReportSplitResponse, request, callback);
+            }, {
+                name: { value: "ReportSplit" },
+                path: { value: "/atoll.pd.PD/ReportSplit" },
+                requestType: { value: "ReportSplitRequest" },
+                responseType: { value: "ReportSplitResponse" },
                 requestStream: { value: $undefined },
                 responseStream: { value: $undefined }
             });

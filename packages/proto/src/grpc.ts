@@ -73,6 +73,7 @@ export const pdService = {
     true,
   ),
   askSplit: unary('AskSplit', pd.AskSplitRequest, pd.AskSplitResponse),
+  reportSplit: unary('ReportSplit', pd.ReportSplitRequest, pd.ReportSplitResponse),
   getRegion: unary('GetRegion', pd.GetRegionRequest, pd.GetRegionResponse),
   getPrevRegion: unary('GetPrevRegion', pd.GetRegionRequest, pd.GetRegionResponse),
   getRegionById: unary('GetRegionById', pd.GetRegionByIdRequest, pd.GetRegionResponse),

@@ -15,6 +15,12 @@ import type { Store } from './store.js';
 
 export interface PdPort {
   storeHeartbeat(stats: atoll.pd.IStoreStats): Promise<void>;
+  /** Both halves of a split at once, so PD's map never shows a gap between them. */
+  reportSplit(
+    left: atoll.meta.IRegion,
+    right: atoll.meta.IRegion,
+    leader: atoll.meta.IPeer,
+  ): Promise<void>;
   regionHeartbeat(request: atoll.pd.IRegionHeartbeatRequest): void;
   onRegionCommand(handler: (command: atoll.pd.IRegionHeartbeatResponse) => void): void;
 }
@@ -69,6 +75,19 @@ export class PdWorker {
   start(): void {
     this.pd.onRegionCommand((cmd) => this.onCommand(cmd));
     this.store.tickListeners.push((tick) => this.onTick(tick));
+    this.store.splitListeners.push((left, right, leaderPeerId) => {
+      this.pd
+        .reportSplit(toProtoRegion(left), toProtoRegion(right), {
+          id: leaderPeerId,
+          storeId: this.store.storeId,
+        })
+        .catch((e: unknown) => {
+          this.store.logger.warn(
+            { region: left.id, error: String(e) },
+            'reporting a split to PD failed; heartbeats will',
+          );
+        });
+    });
   }
 
   private onTick(tick: number): void {

@@ -12,7 +12,7 @@
 
 import { atoll } from '@atoll/proto';
 import { isRaftError, type Message, MessageType, RaftErrorCode, type Ready } from '@atoll/raft';
-import { type ApplyResult, applyEntries } from './apply.js';
+import { type ApplyResult, applyEntries, SPLIT_INIT_INDEX } from './apply.js';
 import type { RaftEnvelope } from './env/transport.js';
 import { noteQuiesce } from './hibernation.js';
 import { maybeCompactLog } from './log-gc.js';
@@ -118,13 +118,20 @@ async function iterate(store: Store): Promise<void> {
       if (applied.regionChanged) store.regionsChanged();
       for (const cb of applied.callbacks) cb();
       for (const split of applied.splits) {
-        store.createPeer({
+        if (peer.isLeader)
+          for (const l of store.splitListeners) l(split.left, split.right, peer.peerId);
+        const right = store.createPeer({
           region: split.right,
           peerId: split.rightPeerId,
           tombstone: false,
-          appliedIndex: 5,
+          appliedIndex: SPLIT_INIT_INDEX,
           confState: split.rightConfState,
         });
+        // Sizes are approximate: give the new region half of what the parent had.
+        right.approxKeys = Math.floor(peer.approxKeys / 2);
+        right.approxBytes = Math.floor(peer.approxBytes / 2);
+        peer.approxKeys -= right.approxKeys;
+        peer.approxBytes -= right.approxBytes;
       }
       if (applied.removedSelf) store.destroyPeer(peer);
     }

@@ -285,6 +285,12 @@ export class Store implements TransportHandlers {
   private tickWaiters: (() => void)[] = [];
   /** Called on every store tick (the PD worker hangs off this). */
   readonly tickListeners: ((tick: number) => void)[] = [];
+  /** Called when a split was applied and is durable, on the store leading the left half. */
+  readonly splitListeners: ((
+    left: RegionMeta,
+    right: RegionMeta,
+    leftLeaderPeerId: number,
+  ) => void)[] = [];
 
   /** Resolves at the next store tick (for waits measured in ticks, e.g. shutdown). */
   nextTick(): Promise<void> {

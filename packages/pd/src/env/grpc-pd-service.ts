@@ -180,6 +180,19 @@ export function createPdService(ctx: PdServiceContext): grpc.UntypedServiceImple
         return { newRegionId: ids.newRegionId, newPeerIds: [...ids.newPeerIds] };
       },
     ),
+    reportSplit: unary<atoll.pd.ReportSplitRequest, atoll.pd.IReportSplitResponse>(
+      ctx,
+      'reportSplit',
+      async (req) => {
+        const leader = {
+          id: Number(req.leader?.id ?? 0),
+          storeId: Number(req.leader?.storeId ?? 0),
+          isLearner: false,
+        };
+        await pd.reportSplit(regionFromProto(req.left), regionFromProto(req.right), leader);
+        return {};
+      },
+    ),
     getRegion: unary<atoll.pd.GetRegionRequest, atoll.pd.IGetRegionResponse>(
       ctx,
       'getRegion',

@@ -1,0 +1,171 @@
+/**
+ * A PD-run cluster of real processes (1 PD, stores over gRPC and LMDB): stores started one
+ * by one from empty grow region 1 to 3 replicas; concurrent writes split regions repeatedly
+ * while every key stays readable through PD's routing and regions stay contiguous; a fourth
+ * store receives regions and leaders; a store killed for good has its replicas rebuilt
+ * elsewhere, and no acknowledged write is lost.
+ */
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, isAtollError } from '@atoll/client';
+import { PdClient } from '@atoll/pd-client';
+import { AtollProcess, freePort, killAll } from '@atoll/store/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from './helpers/wait.js';
+
+describe('PD-run cluster of processes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atoll-pdc-'));
+  afterAll(() => {
+    killAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('bootstraps, grows, splits, balances and repairs', async () => {
+    const pdPort = await freePort();
+    const pdAddr = `127.0.0.1:${pdPort}`;
+    const config = join(dir, 'pd.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        pdConfig: {
+          regionMaxKeys: 400,
+          maxStoreDownTimeMs: 4_000,
+          storeDisconnectMs: 2_000,
+          balanceWarmupMs: 2_000,
+        },
+      }),
+    );
+    const pdProc = new AtollProcess('pd', [
+      'pd',
+      '--id',
+      '1',
+      '--listen',
+      pdAddr,
+      '--status',
+      `127.0.0.1:${await freePort()}`,
+      '--data-dir',
+      join(dir, 'pd'),
+      '--config',
+      config,
+      '--tick-ms',
+      '20',
+    ]);
+    await pdProc.start('pd ready');
+    const stores: AtollProcess[] = [];
+    const startStore = async (i: number) => {
+      const p = new AtollProcess(`store-${i}`, [
+        'store',
+        '--pd',
+        pdAddr,
+        '--listen',
+        `127.0.0.1:${await freePort()}`,
+        '--status',
+        `127.0.0.1:${await freePort()}`,
+        '--data-dir',
+        join(dir, `store-${i}`),
+        '--tick-ms',
+        '20',
+      ]);
+      const ready = await p.start('store ready');
+      stores.push(p);
+      return Number(ready.storeId);
+    };
+    const pd = await PdClient.connect({ endpoints: [pdAddr] });
+    const regions = async () => pd.scanRegions(new Uint8Array(), new Uint8Array(), 10_000);
+    const voterStores = (r: Awaited<ReturnType<typeof regions>>[number]) =>
+      (r.region.peers ?? []).filter((p) => p.role !== 1).map((p) => Number(p.storeId));
+    const contiguous = (list: Awaited<ReturnType<typeof regions>>) => {
+      if (list.length === 0 || (list[0]!.region.startKey?.length ?? 0) !== 0) return false;
+      if ((list[list.length - 1]!.region.endKey?.length ?? 0) !== 0) return false;
+      return list.every(
+        (x, i) => i === 0 || Buffer.compare(list[i - 1]!.region.endKey!, x.region.startKey!) === 0,
+      );
+    };
+
+    const ids = [await startStore(1)];
+    const client = await connect({ pd: [pdAddr], timeoutMs: 30_000 });
+    await client.put('first', 'one store');
+    ids.push(await startStore(2));
+    ids.push(await startStore(3));
+    await waitFor(
+      async () => {
+        const list = await regions();
+        return list.length === 1 && voterStores(list[0]!).sort().join() === [...ids].sort().join();
+      },
+      60_000,
+      'region 1 on 3 replicas on 3 stores',
+    );
+
+    // Concurrent writes until regions have split several times.
+    const acked = new Map<string, string>();
+    let n = 0;
+    let stop = false;
+    let sawGap = false;
+    const writers = Array.from({ length: 16 }, async (_, w) => {
+      while (!stop) {
+        const key = `user/${String((n++ * 7919) % 100_000).padStart(5, '0')}/${w}`;
+        const value = `v${n}`;
+        try {
+          await client.put(key, value);
+          acked.set(key, value);
+        } catch (e) {
+          if (
+            !isAtollError(e, 'CLIENT_ERR_AMBIGUOUS_RESULT') &&
+            !isAtollError(e, 'CLIENT_ERR_TIMEOUT')
+          )
+            throw e;
+        }
+      }
+    });
+    await waitFor(
+      async () => {
+        const list = await regions();
+        if (!contiguous(list)) sawGap = true;
+        return list.length >= 5 && acked.size >= 2_500;
+      },
+      120_000,
+      'at least 5 regions',
+    );
+    stop = true;
+    await Promise.all(writers);
+    expect(sawGap).toBe(false);
+    expect(contiguous(await regions())).toBe(true);
+
+    // A fourth store joins and gets its share.
+    const fourth = await startStore(4);
+    ids.push(fourth);
+    await waitFor(
+      async () => {
+        const list = await regions();
+        const onFourth = list.filter((r) => voterStores(r).includes(fourth)).length;
+        const leading = list.filter((r) => Number(r.leader?.storeId) === fourth).length;
+        return (
+          onFourth >= Math.floor((list.length * 3) / 4) - 2 &&
+          leading >= Math.floor(list.length / 4) - 1
+        );
+      },
+      120_000,
+      'store 4 to receive regions and leaders',
+    );
+
+    // One store dies for good: its replicas are rebuilt on the others.
+    const victim = ids[1]!;
+    await stores[1]!.stop('SIGKILL');
+    await waitFor(
+      async () => {
+        const list = await regions();
+        return list.every((r) => voterStores(r).length === 3 && !voterStores(r).includes(victim));
+      },
+      120_000,
+      'every region back to 3 replicas without the dead store',
+    );
+
+    for (const [k, v] of acked) expect((await client.get(k))?.toString(), k).toBe(v);
+    expect((await client.get('first'))?.toString()).toBe('one store');
+    console.log(`acknowledged ${acked.size} writes over ${(await regions()).length} regions`);
+    await client.close();
+    await pd.close();
+  }, 400_000);
+});
