@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM_VERSION = '10.34.8';
 const tasks = {
-  start: ['run', 'demo'],
+  start: ['run', 'dev'],
   test: ['run', 'check'],
   build: null,
 };

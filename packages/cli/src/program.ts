@@ -1,11 +1,16 @@
 /** The `atoll` command tree. Each subcommand lives in commands/<name>.ts. */
 
 import { Command } from 'commander';
+import { registerCtl } from './commands/ctl.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDev } from './commands/dev.js';
+import { registerKv } from './commands/kv.js';
 import { registerPd } from './commands/pd.js';
 import { registerStore } from './commands/store.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 export function buildProgram(): Command {
   const program = new Command('atoll')
@@ -14,7 +19,11 @@ export function buildProgram(): Command {
     .option('--verbose', 'print stack traces on errors')
     .showHelpAfterError();
   registerDemo(program);
+  registerDev(program);
   registerStore(program);
   registerPd(program);
+
+  registerKv(program);
+  registerCtl(program);
   return program;
 }

@@ -11,6 +11,7 @@
 
 export { type Bytes, toBytes } from './bytes.js';
 export { AtollClient, type ClientPorts, createClient, DEFAULT_TIMEOUT_MS } from './client.js';
+export { type ConnectOptions, connect } from './connect.js';
 export { AtollError, ClientErrorCode, isAtollError } from './errors.js';
 export { GrpcKvSender } from './grpc-kv-sender.js';
 export { GrpcUnaryKvSender } from './grpc-unary-sender.js';

@@ -58,8 +58,13 @@ export function onTickHibernation(store: Store): void {
   }
 
   for (const storeId of others) {
-    // A store never heard from counts from our start.
-    const silent = store.tick - (store.lastHeard.get(storeId) ?? 0) > storeDownTicks;
+    // A store we have not heard from yet counts from when we first needed it.
+    let heard = store.lastHeard.get(storeId);
+    if (heard === undefined) {
+      heard = store.tick;
+      store.lastHeard.set(storeId, heard);
+    }
+    const silent = store.tick - heard > storeDownTicks;
     if (silent && !store.downStores.has(storeId)) {
       store.downStores.add(storeId);
       store.logger.warn({ store: store.storeId, peerStore: storeId }, 'peer store presumed down');

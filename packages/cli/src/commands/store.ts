@@ -1,15 +1,26 @@
 /** `atoll store`: runs one store server until SIGINT/SIGTERM (then stops gracefully). */
 
+import { statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadTls, parseStaticCluster } from '@atoll/store';
-import { startStoreServer } from '@atoll/store/server';
+import { PdClient } from '@atoll/pd-client';
+import { loadTls, PD_WORKER_DEFAULTS, PdWorker, parseStaticCluster } from '@atoll/store';
+import {
+  joinCluster,
+  pdStoreResolver,
+  type RunningStore,
+  startStoreServer,
+} from '@atoll/store/server';
 import { type Command, Option } from 'commander';
 import { type LogLevel, makeLogger } from '../logging.js';
-import { hostPort, positiveInt, readJsonFile, withConfigFile } from '../options.js';
+import { addressList, hostPort, positiveInt, readJsonFile, withConfigFile } from '../options.js';
+import { onParentExit } from '../parent-watch.js';
+import { VERSION } from '../version.js';
 
 interface StoreFlags {
-  storeId: number;
-  cluster: string;
+  storeId?: number;
+  cluster?: string;
+  pd?: string[];
+  advertise?: string;
   listen: string;
   status: string;
   dataDir?: string;
@@ -25,10 +36,24 @@ export function registerStore(program: Command): void {
   program
     .command('store')
     .description('run one store: hosts region replicas, serves clients and other stores')
-    .requiredOption('--store-id <n>', 'this store id (unique in the cluster)', positiveInt)
-    .requiredOption(
+    .option(
+      '--pd <addresses>',
+      'placement driver address(es), comma-separated: PD places regions',
+      addressList,
+    )
+    .option(
       '--cluster <file>',
-      'static cluster description (JSON: clusterId, stores, regions)',
+      'instead of --pd: a static cluster description (JSON: clusterId, stores, regions)',
+    )
+    .option(
+      '--store-id <n>',
+      'with --cluster: this store id (with --pd it is assigned and kept in the data folder)',
+      positiveInt,
+    )
+    .option(
+      '--advertise <host:port>',
+      'address other stores and clients use (default: --listen)',
+      hostPort,
     )
     .option(
       '--listen <host:port>',
@@ -58,10 +83,8 @@ export function registerStore(program: Command): void {
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .action(async (raw: StoreFlags, cmd: Command) => {
       const flags = withConfigFile(raw, (name) => cmd.getOptionValueSource(name) === 'cli');
-      const cluster = parseStaticCluster(readJsonFile(flags.cluster));
-      const me = cluster.stores.find((s) => s.id === flags.storeId);
-      if (!me) throw new Error(`store ${flags.storeId} is not in ${flags.cluster}`);
-      const addresses = new Map(cluster.stores.map((s) => [s.id, s.address]));
+      if (Boolean(flags.pd) === Boolean(flags.cluster))
+        throw new Error('give exactly one of --pd <addresses> or --cluster <file>');
       const logger = makeLogger(flags.logLevel, { component: 'store' });
       const tlsGiven = [flags.tlsCa, flags.tlsCert, flags.tlsKey].filter(Boolean).length;
       if (tlsGiven > 0 && tlsGiven < 3)
@@ -70,37 +93,103 @@ export function registerStore(program: Command): void {
         tlsGiven === 3
           ? loadTls({ caFile: flags.tlsCa!, certFile: flags.tlsCert!, keyFile: flags.tlsKey! })
           : undefined;
-      const dataDir = resolve(flags.dataDir ?? `atoll-data/store-${flags.storeId}`);
-      const running = await startStoreServer({
-        storeId: flags.storeId,
-        clusterId: cluster.clusterId,
-        dataDir,
+      const credentials = tls
+        ? { serverCredentials: tls.server, channelCredentials: tls.channel }
+        : {};
+      const common = {
         listen: flags.listen,
         statusListen: flags.status,
-        resolveStore: async (id) => {
-          const a = addresses.get(id);
-          if (!a) throw new Error(`store ${id} is not in the cluster description`);
-          return a;
-        },
-        bootstrapRegions: cluster.regions,
-        ...(tls ? { serverCredentials: tls.server, channelCredentials: tls.channel } : {}),
         ...(flags.tickMs ? { config: { tickMs: flags.tickMs } } : {}),
         logger,
-        onFatal: (e) => {
+        ...credentials,
+        onFatal: (e: Error) => {
           logger.error({ error: e.message }, 'store failed; exiting');
           process.exit(70);
         },
-      });
-      logger.info({ port: running.port, statusPort: running.statusPort, dataDir }, 'store ready');
+      };
+
+      let running: RunningStore;
+      let pd: PdClient | undefined;
+      let dataDir: string;
+      if (flags.pd) {
+        pd = await PdClient.connect({
+          endpoints: flags.pd,
+          ...(tls ? { credentials: tls.channel } : {}),
+        }).catch((e: unknown) => {
+          throw new Error(
+            `cannot reach a placement driver at ${flags.pd!.join(', ')} (${(e as Error).message})`,
+          );
+        });
+        dataDir = resolve(flags.dataDir ?? 'atoll-data/store');
+        const advertise = flags.advertise ?? flags.listen;
+        const joined = await joinCluster(pd, {
+          dataDir,
+          address: advertise,
+          statusAddress: flags.status,
+          version: VERSION,
+        });
+        running = await startStoreServer({
+          ...common,
+          storeId: joined.storeId,
+          clusterId: joined.clusterId,
+          dataDir,
+          resolveStore: pdStoreResolver(pd),
+          bootstrapRegions: joined.bootstrapRegion ? [joined.bootstrapRegion] : [],
+        });
+        new PdWorker(running.store, pd, {
+          ...PD_WORKER_DEFAULTS,
+          capacity: () => diskCapacity(dataDir),
+        }).start();
+      } else {
+        const cluster = parseStaticCluster(readJsonFile(flags.cluster!));
+        if (!flags.storeId) throw new Error('--cluster needs --store-id');
+        const me = cluster.stores.find((s) => s.id === flags.storeId);
+        if (!me) throw new Error(`store ${flags.storeId} is not in ${flags.cluster}`);
+        const addresses = new Map(cluster.stores.map((s) => [s.id, s.address]));
+        dataDir = resolve(flags.dataDir ?? `atoll-data/store-${flags.storeId}`);
+        running = await startStoreServer({
+          ...common,
+          storeId: flags.storeId,
+          clusterId: cluster.clusterId,
+          dataDir,
+          resolveStore: async (id) => {
+            const a = addresses.get(id);
+            if (!a) throw new Error(`store ${id} is not in the cluster description`);
+            return a;
+          },
+          bootstrapRegions: cluster.regions,
+        });
+      }
+      logger.info(
+        {
+          storeId: running.store.storeId,
+          port: running.port,
+          statusPort: running.statusPort,
+          dataDir,
+        },
+        'store ready',
+      );
       await waitForSignal();
       logger.info('stopping: moving leaders away');
       await running.stop(true);
+      await pd?.close();
       logger.info('stopped');
     });
 }
 
+/** Bytes of the file system holding the data folder, and bytes free. */
+function diskCapacity(dir: string): { capacity: number; available: number } {
+  try {
+    const s = statfsSync(dir);
+    return { capacity: s.blocks * s.bsize, available: s.bavail * s.bsize };
+  } catch {
+    return { capacity: 0, available: 0 };
+  }
+}
+
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
+    onParentExit(() => done());
     const done = () => {
       process.off('SIGINT', done);
       process.off('SIGTERM', done);

@@ -140,3 +140,4 @@ export function splitHostPort(address: string): [string, number] {
     throw new Error(`bad address ${address}`);
   return [host, port];
 }
+export { joinCluster, type PdJoinClient, pdStoreResolver } from './pd-join.js';

@@ -5,5 +5,4 @@
 
 export { AtollProcess, cliPath, cpuSeconds, freePort, killAll, repoRoot } from './processes.js';
 export { key, regionOn, StoreCluster, type TestStore } from './store-cluster.js';
-export { TestHub } from './test-hub.js';
 export { VirtualEnv } from './virtual-env.js';

@@ -6,12 +6,12 @@
 import type { atoll } from '@atoll/proto';
 import { openMemoryEngine } from '@atoll/storage';
 import { EngineStoreStorage } from '../engine-storage.js';
+import { MemoryTransportHub } from '../env/memory-transport.js';
 import { KvService } from '../kv-service.js';
 import type { RegionMeta } from '../region.js';
 import type { RegionPeer } from '../region-peer.js';
 import { Store } from '../store.js';
 import { STORE_DEFAULTS, type StoreConfig } from '../store-config.js';
-import { TestHub } from './test-hub.js';
 import { VirtualEnv } from './virtual-env.js';
 
 export interface TestStore {
@@ -42,7 +42,7 @@ export function regionOn(id: number, storeIds: number[], start = '', end = ''): 
 }
 
 export class StoreCluster {
-  readonly hub = new TestHub();
+  readonly hub = new MemoryTransportHub();
   readonly stores = new Map<number, TestStore>();
   private nextRequestId = 1;
 
