@@ -245,3 +245,34 @@ describe('PD client against in-process PD members', () => {
     expect(isPdClientError(closedCall, 'PD_CLIENT_ERR_CLOSED')).toBe(true);
   });
 });
+
+describe('PD leader lease', () => {
+  it('a leader cut off from its followers stops serving within one lease', async () => {
+    const cluster = await startPdCluster(3);
+    try {
+      const leader = await cluster.leader();
+      const client = await PdClient.connect({
+        endpoints: [cluster.addresses.get(leader.memberId)!],
+        timeoutMs: 800,
+      });
+      await client.getTimestamp();
+      for (const id of [...cluster.members.keys()]) {
+        if (id !== leader.memberId) await cluster.stop(id);
+      }
+      const cutOff = performance.now();
+      await waitFor(() => !leader.isServing(), 5_000, 'the isolated leader to stop serving');
+      const stoppedAfterMs = performance.now() - cutOff;
+      const raftRole = (leader.status().raft as { raftRole: string }).raftRole;
+      console.log(
+        `isolated PD leader stopped serving ${stoppedAfterMs.toFixed(0)} ms after losing its followers (Raft role then: ${raftRole})`,
+      );
+      // The lease is (10 - 1) ticks of 50 ms / 1.1 = 409 ms, renewed every tick.
+      expect(stoppedAfterMs).toBeLessThan(1_000);
+      const e = await client.getTimestamp().catch((x: unknown) => x);
+      expect(isPdClientError(e, 'PD_CLIENT_ERR_UNAVAILABLE')).toBe(true);
+      await client.close();
+    } finally {
+      await cluster.stopAll();
+    }
+  });
+});

@@ -188,6 +188,20 @@ describe('PD processes', () => {
     await take(10);
     expect(Number((await client.getRegionById(regionId))?.region.id)).toBe(regionId);
 
+    // A second process on a member's data folder is refused with one clear line.
+    const intruder = new AtollProcess('ids-intruder', [
+      'pd',
+      '--id',
+      '1',
+      '--listen',
+      `127.0.0.1:${await freePort()}`,
+      '--status',
+      `127.0.0.1:${await freePort()}`,
+      '--data-dir',
+      join(dir, 'ids-pd-1'),
+    ]);
+    await expect(intruder.start('pd ready')).rejects.toThrow(/data folder .* is in use by process/);
+
     await client.close();
     for (const p of pds.procs.values()) await p.stop('SIGTERM');
   }, 60_000);

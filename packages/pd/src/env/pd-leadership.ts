@@ -49,10 +49,8 @@ export interface LeadershipDeps {
   /** Milliseconds on a monotonic clock (performance.now). */
   readonly monotonicNow: () => number;
   readonly leaseMs: number;
-  /** Called when this member stops serving (end the streams, tell the metrics). */
+  /** Called when this member stops serving (ends the heartbeat streams). */
   readonly onStepDown: () => void;
-  /** Called when this member starts serving. */
-  readonly onServing: () => void;
 }
 
 type State = 'follower' | 'starting' | 'serving';
@@ -170,7 +168,6 @@ export class PdLeadership {
     if (generation !== this.generation) return;
     this.state = 'serving';
     this.deps.logger.info({ term }, 'PD leader: serving');
-    this.deps.onServing();
   }
 
   private stepDown(why: string): void {
@@ -179,8 +176,10 @@ export class PdLeadership {
     this.term = 0;
     this.generation++;
     this.leaseUntil = 0;
-    this.deps.storage.closeTerm(why);
+    // Resign first: the core then takes the rejected writes as the end of its term, not as
+    // a storage failure.
     void this.deps.pd.resign();
+    this.deps.storage.closeTerm(why);
     if (was === 'serving') this.deps.onStepDown();
     this.deps.logger.info({ was }, `PD leader term ends: ${why}`);
   }

@@ -194,7 +194,6 @@ export async function startPdServer(o: PdServerOptions): Promise<RunningPd> {
       logger,
       monotonicNow: () => performance.now(),
       leaseMs: lease,
-      onServing: () => {},
       onStepDown: () => streams.endAll(ctx && { header: notLeaderHeader(ctx) }),
     });
     closers.push(() => leadership.stop());

@@ -35,7 +35,10 @@ export function regionHeartbeatHandler(
   atoll.pd.IRegionHeartbeatResponse
 > {
   return (call: HeartbeatCall) => {
+    let closed = false;
     const close = (header: atoll.pd.IResponseHeader) => {
+      if (closed || call.writableEnded) return;
+      closed = true;
       ctx.streams.remove(call);
       call.write({ header });
       call.end();
@@ -45,6 +48,7 @@ export function regionHeartbeatHandler(
       return;
     }
     call.on('data', (req: atoll.pd.RegionHeartbeatRequest) => {
+      if (closed || call.writableEnded) return;
       ctx.metrics.requests.inc({ method: 'regionHeartbeat' });
       ctx.metrics.regionHeartbeats.inc();
       try {
@@ -68,7 +72,7 @@ export function regionHeartbeatHandler(
       }
       ctx.pd.regionHeartbeat(heartbeat).then(
         (command) => {
-          if (!command) return;
+          if (!command || closed || call.writableEnded) return;
           ctx.metrics.commandsPushed.inc();
           call.write(commandToProto(command, ctx.clusterId));
         },
@@ -83,12 +87,16 @@ export function regionHeartbeatHandler(
         },
       );
     });
-    call.on('end', () => {
+    const gone = () => {
+      closed = true;
       ctx.streams.remove(call);
-      call.end();
+    };
+    call.on('end', () => {
+      if (!closed) call.end();
+      gone();
     });
-    call.on('error', () => ctx.streams.remove(call));
-    call.on('close', () => ctx.streams.remove(call));
+    call.on('error', gone);
+    call.on('close', gone);
   };
 }
 
