@@ -1,0 +1,55 @@
+/**
+ * What the harness needs from a cluster, whatever started it: start it, say how workers
+ * connect (plain data that crosses to worker threads), which processes to measure the CPU of,
+ * the conditions it runs under, and stop it. Workloads never see more than this, so a
+ * PD-based cluster (`atoll dev`) or a remote one plugs in without touching them.
+ */
+
+/** How a worker reaches an Atoll cluster placed by hand: every store and region. */
+export interface AtollStaticConnection {
+  readonly system: 'atoll';
+  readonly stores: readonly { readonly id: number; readonly address: string }[];
+  readonly regions: readonly {
+    readonly id: number;
+    /** Hex; empty = unbounded. */
+    readonly startKey: string;
+    readonly endKey: string;
+    readonly epoch: { readonly confVer: number; readonly version: number };
+    readonly peers: readonly { readonly id: number; readonly storeId: number }[];
+  }[];
+}
+
+/** How a worker reaches etcd: its client URLs. */
+export interface EtcdConnection {
+  readonly system: 'etcd';
+  readonly endpoints: readonly string[];
+}
+
+export type Connection = AtollStaticConnection | EtcdConnection;
+
+/** A process whose CPU the report shows. */
+export interface MeasuredProcess {
+  readonly name: string;
+  readonly pid: number;
+}
+
+export type ConditionValue = string | number | boolean;
+
+export interface ClusterTarget {
+  /** 'atoll' or 'etcd': which rows it produces. */
+  readonly system: Connection['system'];
+  /** Short name for rows and logs, e.g. "atoll 3 stores, 16 regions". */
+  readonly name: string;
+  /** Starts the cluster (or checks that a running one answers) and waits until it serves. */
+  start(): Promise<void>;
+  /** What workers need to connect; valid after start(). */
+  connection(): Connection;
+  /** Processes to measure (empty for a cluster the harness did not start). */
+  processes(): readonly MeasuredProcess[];
+  /** Shape, replicas, regions, durability and version, for the report. */
+  conditions(): Record<string, ConditionValue>;
+  /** Stops what start() started and removes its files (nothing for a remote cluster). */
+  stop(): Promise<void>;
+  /** CPU profiles written by the stop (with --profile), as file paths. */
+  profiles(): readonly string[];
+}
