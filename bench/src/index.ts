@@ -4,7 +4,7 @@
  */
 
 export { AtollStaticTarget } from './atoll-static-target.js';
-export { BENCH_DESCRIPTION, defineBenchCommand } from './bench-command.js';
+export { defineBenchCommand, runBenchCommand } from './bench-command.js';
 export { type BenchRun, runBench } from './bench-run.js';
 export type {
   ClusterTarget,
@@ -15,6 +15,13 @@ export { BenchError, BenchErrorCode } from './errors.js';
 export { EtcdTarget, findEtcd } from './etcd-target.js';
 export { Histogram } from './histogram.js';
 export { LiveLine } from './live-line.js';
-export { addBenchOptions, type BenchOptions, parseBenchArgs, toBenchOptions } from './options.js';
+export {
+  addBenchOptions,
+  BENCH_DESCRIPTION,
+  type BenchFlags,
+  type BenchOptions,
+  parseBenchArgs,
+  toBenchOptions,
+} from './options.js';
 export type { Report, ReportRow } from './report.js';
 export { StaticFileTarget } from './static-file-target.js';

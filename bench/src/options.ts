@@ -13,6 +13,9 @@ import { BenchError, BenchErrorCode, invalidArgument } from './errors.js';
 import { type KeyDistribution, ZIPF_THETA_DEFAULT } from './key-space.js';
 import { isSupported, WORKLOAD_NAMES, type WorkloadName } from './workloads.js';
 
+export const BENCH_DESCRIPTION =
+  'benchmark: writes/s and latency of Atoll (optionally side by side with etcd), every condition printed';
+
 /** The sweep the issue asks for: from one client to far more than one store can serve. */
 export const CONCURRENCY_DEFAULT = [1, 16, 64, 256, 1024];
 /**
@@ -103,14 +106,21 @@ function theta(value: string): number {
 /** Adds every bench option to a command (the CLI's `atoll bench` and `pnpm bench`). */
 export function addBenchOptions(cmd: Command): Command {
   return cmd
-    .option(
-      '--workload <list>',
-      `workloads, comma-separated: ${WORKLOAD_NAMES.join(', ')}`,
-      workloadList,
-      ['put', 'batch-put'],
+    .addOption(
+      new Option('--workload <list>', `workloads, comma-separated: ${WORKLOAD_NAMES.join(', ')}`)
+        .argParser(workloadList)
+        .default(['put', 'batch-put'], 'put,batch-put'),
     )
-    .option('--concurrency <list>', 'virtual clients, a sweep', intList, CONCURRENCY_DEFAULT)
-    .option('--regions <list>', 'regions the key space is pre-split into, a sweep', intList, [1])
+    .addOption(
+      new Option('--concurrency <list>', 'virtual clients, a sweep')
+        .argParser(intList)
+        .default(CONCURRENCY_DEFAULT, CONCURRENCY_DEFAULT.join(',')),
+    )
+    .addOption(
+      new Option('--regions <list>', 'regions the key space is pre-split into, a sweep')
+        .argParser(intList)
+        .default([1], '1'),
+    )
     .option('--key-space <n>', 'distinct keys operations pick from', positiveInt, KEY_SPACE_DEFAULT)
     .addOption(
       new Option(
@@ -144,13 +154,19 @@ export function addBenchOptions(cmd: Command): Command {
       'bench a running cluster described by a static cluster file instead of starting one',
     )
     .option('--profile', 'record a CPU profile of each store for each row (node --cpu-prof)', false)
-    .option('--out <dir>', 'results folder', join(repoRoot, 'bench', 'results'))
+    .addOption(
+      new Option('--out <dir>', 'results folder (a new folder per run inside)').default(
+        join(repoRoot, 'bench', 'results'),
+        'bench/results',
+      ),
+    )
     .option('--seed <n>', 'seed of the key generators', nonNegativeInt, 1)
     .option('--no-live', 'no live progress line')
     .option('--label <text>', 'a note printed with the conditions');
 }
 
-interface RawFlags {
+/** The flags as commander parses them (before the checks across options). */
+export interface BenchFlags {
   workload: WorkloadName[];
   concurrency: number[];
   regions: number[];
@@ -176,7 +192,7 @@ interface RawFlags {
 }
 
 /** Checks across options and turns commander's flags into BenchOptions. */
-export function toBenchOptions(flags: RawFlags): BenchOptions {
+export function toBenchOptions(flags: BenchFlags): BenchOptions {
   for (const w of flags.workload)
     if (!isSupported(w))
       throw new BenchError(
@@ -246,5 +262,5 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     if (e instanceof CommanderError) throw invalidArgument(e.message.replace(/^error: /, ''));
     throw e;
   }
-  return toBenchOptions(cmd.opts<RawFlags>());
+  return toBenchOptions(cmd.opts<BenchFlags>());
 }

@@ -21,6 +21,8 @@ import { WORKLOADS, type WorkloadName } from './workloads.js';
 /** Time given to workers to receive their task and build a client before the start. */
 const START_LEAD_MS = 300;
 const US_PER_MS = 1000;
+/** How long ticks still in flight on the ports may take once every worker has returned. */
+const TICKS_GRACE_MS = 2_000;
 
 export interface RowSpec {
   /** 1-based position in the run. */
@@ -122,7 +124,14 @@ export async function runRow(
   const mode = modeOf(spec.system, spec.workload, opts.batchSize);
   const label = `#${spec.index} ${spec.system} ${mode} c=${spec.concurrency}${spec.regions ? ` r=${spec.regions}` : ''}`;
 
+  // Ticks may still be queued on a port when a worker's result arrives: wait for all of them.
+  let ticksLeft = split.length * totalSeconds;
+  let allTicks: () => void = () => {};
+  const ticksIn = new Promise<void>((resolve) => {
+    allTicks = resolve;
+  });
   const onTick = (tick: Tick) => {
+    if (--ticksLeft === 0) allTicks();
     let acc = seconds.get(tick.second);
     if (!acc) {
       acc = { reported: 0, ops: 0, writes: 0, errors: 0, histogram: new Histogram() };
@@ -200,6 +209,7 @@ export async function runRow(
         return pool.run(task, { transferList: [port] });
       }),
     )) as RunResult[];
+    await Promise.race([ticksIn, new Promise((r) => timers.push(setTimeout(r, TICKS_GRACE_MS)))]);
   } catch (e) {
     throw new BenchError(BenchErrorCode.Worker, `a load worker failed: ${e}`, { cause: e });
   } finally {

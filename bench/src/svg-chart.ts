@@ -5,6 +5,7 @@
  */
 
 import type { ReportRow } from './report.js';
+import type { SeriesPoint } from './row-runner.js';
 
 const WIDTH = 1100;
 const PANEL_HEIGHT = 260;
@@ -27,7 +28,8 @@ export function niceTicks(max: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
   const ticks = [];
-  for (let v = 0; v <= max + step * 1e-9; v += step) ticks.push(v);
+  // Up to the first tick at or above max, so the data never leaves the plot.
+  for (let v = 0; v < max + step * (1 - 1e-9); v += step) ticks.push(v);
   return ticks;
 }
 
@@ -59,9 +61,8 @@ export function renderChart(rows: readonly ReportRow[], title: string): string {
   // Panel 1: keys/s (writes + reads) per second.
   const top1 = MARGIN.top;
   // Keys per second: a batch counts its keys, a read or single write counts one.
-  const tput = (_r: ReportRow, p: ReportRow['series'][number]) =>
-    Math.max(p.writesPerSec, p.opsPerSec);
-  const maxT = Math.max(1, ...rows.flatMap((r) => r.series.map((p) => tput(r, p))));
+  const tput = (p: SeriesPoint) => Math.max(p.writesPerSec, p.opsPerSec);
+  const maxT = Math.max(1, ...points.map(tput));
   const yTicks = niceTicks(maxT);
   const yMax = yTicks.at(-1)!;
   const y1 = (v: number) => top1 + PANEL_HEIGHT - (v / yMax) * PANEL_HEIGHT;
@@ -112,12 +113,17 @@ export function renderChart(rows: readonly ReportRow[], title: string): string {
         `<line x1="${x(start)}" x2="${x(start)}" y1="${top}" y2="${top + h}" stroke="#bbb" stroke-dasharray="2,3"/>`,
       );
     out.push(`<text x="${x(start) + 2}" y="${top1 + 10}" fill="${color}">${r.index}</text>`);
-    for (const warm of [true, false]) {
-      const ps = r.series.filter((p) => p.warmup === warm);
-      const opacity = warm ? 'stroke-opacity="0.3"' : '';
+    const warm = r.series.filter((p) => p.warmup);
+    const measured = r.series.filter((p) => !p.warmup);
+    // The faded warm-up line runs into the first measured second, so a row reads as one line.
+    const segments: [readonly SeriesPoint[], string][] = [
+      [[...warm, ...measured.slice(0, 1)], 'stroke-opacity="0.3"'],
+      [measured, ''],
+    ];
+    for (const [ps, opacity] of segments) {
       out.push(
         poly(
-          ps.map((p) => [x(p.t), y1(tput(r, p))]),
+          ps.map((p) => [x(p.t), y1(tput(p))]),
           color,
           opacity,
         ),
@@ -133,6 +139,16 @@ export function renderChart(rows: readonly ReportRow[], title: string): string {
         ),
       );
     }
+    // A dot per measured second: a one-second row still shows.
+    for (const p of measured)
+      out.push(
+        `<circle cx="${x(p.t).toFixed(1)}" cy="${y1(tput(p)).toFixed(1)}" r="2" fill="${color}"/>`,
+        ...(p.p99Ms > 0
+          ? [
+              `<circle cx="${x(p.t).toFixed(1)}" cy="${y2(p.p99Ms).toFixed(1)}" r="2" fill="${color}"/>`,
+            ]
+          : []),
+      );
   }
   const axisY = top2 + PANEL_HEIGHT + 16;
   out.push(

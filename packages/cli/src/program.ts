@@ -1,6 +1,7 @@
 /** The `atoll` command tree. Each subcommand lives in commands/<name>.ts. */
 
 import { Command } from 'commander';
+import { registerBench } from './commands/bench.js';
 import { registerDemo } from './commands/demo.js';
 import { registerStore } from './commands/store.js';
 
@@ -14,5 +15,6 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerDemo(program);
   registerStore(program);
+  registerBench(program);
   return program;
 }
