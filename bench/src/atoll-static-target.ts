@@ -7,7 +7,12 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AtollStaticConnection, ClusterTarget, ConditionValue } from './cluster-target.js';
+import type {
+  AtollStaticConnection,
+  ClusterTarget,
+  ConditionValue,
+  WrittenProfile,
+} from './cluster-target.js';
 import { fileSystemOf } from './conditions.js';
 import { BenchError, BenchErrorCode } from './errors.js';
 import type { KeyFormat } from './key-space.js';
@@ -32,6 +37,7 @@ export class AtollStaticTarget implements ClusterTarget {
   readonly name: string;
   private cluster: LaunchedCluster | undefined;
   private dataFs = 'unknown';
+  private readonly exits = new Map<number, number>();
 
   constructor(private readonly opts: AtollStaticTargetOptions) {
     this.name = `atoll ${opts.stores} stores, ${opts.regions} region${opts.regions === 1 ? '' : 's'}`;
@@ -116,15 +122,20 @@ export class AtollStaticTarget implements ClusterTarget {
   async stop(): Promise<void> {
     const c = this.cluster;
     this.cluster = undefined;
-    if (c) await c.stop();
+    if (!c) return;
+    await c.stop();
+    for (const s of c.stores) if (s.exitedAtMs) this.exits.set(s.id, s.exitedAtMs);
   }
 
-  profiles(): readonly string[] {
+  profiles(): readonly WrittenProfile[] {
     const dir = this.opts.profileDir;
     if (!dir || !existsSync(dir)) return [];
     return readdirSync(dir)
       .filter((f) => f.endsWith('.cpuprofile'))
-      .map((f) => join(dir, f));
+      .map((f) => ({
+        path: join(dir, f),
+        exitedAtMs: this.exits.get(Number(/store-(\d+)/.exec(f)?.[1])),
+      }));
   }
 
   private mustBeStarted(): LaunchedCluster {

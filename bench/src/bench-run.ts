@@ -205,7 +205,14 @@ export async function runBench(
           rows.push(row);
           if (!shared) {
             await stop(target);
-            profiles.set(row.index, target.profiles().map(summarizeProfileFile));
+            const window = (exitedAtMs: number | undefined) =>
+              exitedAtMs
+                ? { fromMs: row.measuredFromMs, toMs: row.measuredToMs, exitedAtMs }
+                : undefined;
+            profiles.set(
+              row.index,
+              target.profiles().map((p) => summarizeProfileFile(p.path, window(p.exitedAtMs))),
+            );
           }
           if (etcd && ri === 0) {
             const twin = spec('etcd', workload, concurrency, undefined);

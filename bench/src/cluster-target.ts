@@ -33,6 +33,13 @@ export interface MeasuredProcess {
   readonly pid: number;
 }
 
+/** A CPU profile a process wrote when it exited. */
+export interface WrittenProfile {
+  readonly path: string;
+  /** Epoch ms at which the process was seen to exit: where the profile ends. */
+  readonly exitedAtMs: number | undefined;
+}
+
 export type ConditionValue = string | number | boolean;
 
 export interface ClusterTarget {
@@ -50,6 +57,6 @@ export interface ClusterTarget {
   conditions(): Record<string, ConditionValue>;
   /** Stops what start() started and removes its files (nothing for a remote cluster). */
   stop(): Promise<void>;
-  /** CPU profiles written by the stop (with --profile), as file paths. */
-  profiles(): readonly string[];
+  /** CPU profiles written by the stop (with --profile). */
+  profiles(): readonly WrittenProfile[];
 }

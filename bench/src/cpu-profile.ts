@@ -21,15 +21,30 @@ interface ProfileNode {
 }
 
 export interface CpuProfile {
+  /** Microseconds on the profiled process's monotonic clock. */
+  readonly startTime: number;
+  readonly endTime: number;
   readonly nodes: readonly ProfileNode[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
 }
 
+/**
+ * The part of a profile to summarize, in epoch milliseconds, and when the process exited
+ * (where the profile ends): a profile's clock is the process's own, so the exit aligns them.
+ */
+export interface ProfileWindow {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly exitedAtMs: number;
+}
+
 export interface ProfileSummary {
   readonly file: string;
-  /** Sampled time in milliseconds (the whole process lifetime). */
+  /** Sampled time in milliseconds (the window, else the whole process lifetime). */
   readonly sampledMs: number;
+  /** Whether only the row's measured window was summarized (else the whole lifetime). */
+  readonly windowed: boolean;
   /** Share of sampled time the process was idle (waiting for I/O or timers). */
   readonly idlePercent: number;
   /** Self time by area, % of busy time, largest first. */
@@ -78,11 +93,22 @@ function shortWhere(url: string, line: number): string {
   return `${path}:${line + 1}`;
 }
 
-export function summarizeProfile(profile: CpuProfile, file: string): ProfileSummary {
+export function summarizeProfile(
+  profile: CpuProfile,
+  file: string,
+  window?: ProfileWindow,
+): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
+  const toProfileTime = (epochMs: number) =>
+    profile.endTime - (window!.exitedAtMs - epochMs) * 1000;
+  const from = window ? toProfileTime(window.fromMs) : Number.NEGATIVE_INFINITY;
+  const to = window ? toProfileTime(window.toMs) : Number.POSITIVE_INFINITY;
   let total = 0;
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at < from || at >= to) continue;
     // timeDeltas[i] is the time since the previous sample: it belongs to sample i - 1.
     const dt = profile.timeDeltas[i + 1] ?? 0;
     const id = profile.samples[i]!;
@@ -113,6 +139,7 @@ export function summarizeProfile(profile: CpuProfile, file: string): ProfileSumm
   return {
     file: basename(file),
     sampledMs: total / 1000,
+    windowed: window !== undefined,
     idlePercent: total > 0 ? (idle / total) * 100 : 0,
     areas: [...areas]
       .map(([area, us]) => ({ area, percent: pct(us) }))
@@ -124,6 +151,6 @@ export function summarizeProfile(profile: CpuProfile, file: string): ProfileSumm
   };
 }
 
-export function summarizeProfileFile(path: string): ProfileSummary {
-  return summarizeProfile(JSON.parse(readFileSync(path, 'utf8')) as CpuProfile, path);
+export function summarizeProfileFile(path: string, window?: ProfileWindow): ProfileSummary {
+  return summarizeProfile(JSON.parse(readFileSync(path, 'utf8')) as CpuProfile, path, window);
 }

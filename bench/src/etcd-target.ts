@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { freePort } from '@atoll/store/testing';
 import { Etcd3 } from 'etcd3';
-import type { ClusterTarget, ConditionValue, EtcdConnection } from './cluster-target.js';
+import type {
+  ClusterTarget,
+  ConditionValue,
+  EtcdConnection,
+  WrittenProfile,
+} from './cluster-target.js';
 import { commandVersion, fileSystemOf } from './conditions.js';
 import { BenchError, BenchErrorCode } from './errors.js';
 
@@ -188,7 +193,7 @@ export class EtcdTarget implements ClusterTarget {
     this.dir = undefined;
   }
 
-  profiles(): readonly string[] {
+  profiles(): readonly WrittenProfile[] {
     return [];
   }
 }

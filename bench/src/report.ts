@@ -188,7 +188,9 @@ function profileSection(title: string, row: ReportRow | undefined): string[] {
   ];
   for (const p of row.profiles) {
     out.push(
-      `**${p.file}**: ${(p.sampledMs / 1000).toFixed(1)} s sampled, idle ${p.idlePercent.toFixed(0)}%. ` +
+      `**${p.file}**: ${(p.sampledMs / 1000).toFixed(1)} s sampled ` +
+        `(${p.windowed ? 'the measured window' : 'the whole process, start-up included'}), ` +
+        `idle ${p.idlePercent.toFixed(0)}%. ` +
         'Self time, % of busy time, by area: ' +
         p.areas
           .slice(0, 8)

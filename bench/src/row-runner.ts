@@ -63,6 +63,9 @@ export interface RowResult extends RowSpec {
   readonly connections: number;
   readonly durationS: number;
   readonly warmupS: number;
+  /** The measured window, epoch milliseconds. */
+  readonly measuredFromMs: number;
+  readonly measuredToMs: number;
   readonly ops: number;
   readonly writes: number;
   readonly reads: number;
@@ -241,6 +244,8 @@ export async function runRow(
     connections: split.length * endpoints,
     durationS: opts.durationS,
     warmupS: opts.warmupS,
+    measuredFromMs: measureAtMs,
+    measuredToMs: endAtMs,
     ops,
     writes,
     reads,

@@ -19,7 +19,14 @@ import { AtollProcess, freePort } from '@atoll/store/testing';
 export interface LaunchedCluster {
   /** The temp folder holding the cluster file and every store's data folder. */
   readonly dir: string;
-  readonly stores: { id: number; process: AtollProcess; grpcPort: number; statusPort: number }[];
+  readonly stores: {
+    id: number;
+    process: AtollProcess;
+    grpcPort: number;
+    statusPort: number;
+    /** Epoch ms at which stop() saw the process exit (aligns a --cpu-prof profile's end). */
+    exitedAtMs?: number;
+  }[];
   readonly regions: RegionMeta[];
   client(): AtollClient;
   status(
@@ -63,7 +70,7 @@ export async function launchStaticCluster(opts: {
       })),
     }),
   );
-  const stores = ports.map((p) => ({
+  const stores: LaunchedCluster['stores'] = ports.map((p) => ({
     ...p,
     process: new AtollProcess(
       `store-${p.id}`,
@@ -126,6 +133,7 @@ export async function launchStaticCluster(opts: {
         stores.map(async (s) => {
           const timer = setTimeout(() => void s.process.stop('SIGKILL'), 10_000);
           await s.process.stop('SIGTERM');
+          s.exitedAtMs = Date.now();
           clearTimeout(timer);
         }),
       );

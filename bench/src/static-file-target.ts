@@ -7,7 +7,12 @@
 
 import { readFileSync } from 'node:fs';
 import { parseStaticCluster, type StaticCluster } from '@atoll/store';
-import type { AtollStaticConnection, ClusterTarget, ConditionValue } from './cluster-target.js';
+import type {
+  AtollStaticConnection,
+  ClusterTarget,
+  ConditionValue,
+  WrittenProfile,
+} from './cluster-target.js';
 import { BenchError, BenchErrorCode } from './errors.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -68,7 +73,7 @@ export class StaticFileTarget implements ClusterTarget {
 
   async stop(): Promise<void> {}
 
-  profiles(): readonly string[] {
+  profiles(): readonly WrittenProfile[] {
     return [];
   }
 }

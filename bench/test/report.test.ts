@@ -25,6 +25,8 @@ function row(over: Partial<RowResult> & Pick<RowResult, 'index' | 'system'>): Ro
     connections: 6,
     durationS: 10,
     warmupS: 2,
+    measuredFromMs: 1_000,
+    measuredToMs: 11_000,
     ops,
     writes: ops,
     reads: 0,
@@ -151,6 +153,8 @@ describe('CPU profile summary', () => {
   it('splits busy time by area and function, idle apart', () => {
     const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 9 });
     const profile: CpuProfile = {
+      startTime: 0,
+      endTime: 8000,
       nodes: [
         { id: 1, callFrame: frame('(root)', '') },
         { id: 2, callFrame: frame('(idle)', '') },
@@ -176,5 +180,13 @@ describe('CPU profile summary', () => {
     expect(s.areas.map((a) => a.area)).toContain('gRPC (grpc-js)');
     expect(s.top[0]).toMatchObject({ fn: 'step', where: 'packages/raft/dist/raft.js:10' });
     expect(s.top[1]!.where).toBe('@grpc/grpc-js/build/src/x.js:10');
+    expect(s.windowed).toBe(false);
+
+    // The process exited at epoch 10,000 ms, where the profile ends (8 ms on its own clock):
+    // the window [9,994, 9,997) ms is profile time [2,000, 5,000) us, samples 2..4 (raft).
+    const w = summarizeProfile(profile, 'p', { fromMs: 9_994, toMs: 9_997, exitedAtMs: 10_000 });
+    expect(w.windowed).toBe(true);
+    expect(w.sampledMs).toBe(3);
+    expect(w.areas).toEqual([{ area: 'atoll raft', percent: 100 }]);
   });
 });
