@@ -21,6 +21,7 @@ import { type LaunchedCluster, launchStaticCluster, until } from './static-clust
 /** How long every region may take to elect a leader after the stores say they are ready. */
 const LEADERS_TIMEOUT_MS = 120_000;
 
+/** What the harness starts: stores, regions, the key layout they are split by, profiling. */
 export interface AtollStaticTargetOptions {
   readonly stores: number;
   readonly regions: number;
@@ -32,6 +33,7 @@ export interface AtollStaticTargetOptions {
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
+/** A static Atoll cluster the harness starts and stops (one per region count, or per row with profiles). */
 export class AtollStaticTarget implements ClusterTarget {
   readonly system = 'atoll';
   readonly name: string;
@@ -106,11 +108,13 @@ export class AtollStaticTarget implements ClusterTarget {
   }
 
   conditions(): Record<string, ConditionValue> {
-    const { stores, regions } = this.opts;
+    const { stores } = this.opts;
     return {
       'atoll cluster': `${stores} store processes on this machine (atoll store), loopback gRPC`,
       'atoll replicas': `${stores} per region (a peer on every store)`,
-      'atoll regions': `${regions}, pre-split evenly over the key space, placed by hand (no PD)`,
+      'atoll regions':
+        'as in each row: the key space pre-split into equal ranges, placed by hand (no PD), ' +
+        'a leader elected for each before the first row',
       'atoll durability':
         'a write is acknowledged once its Raft entry is fsynced on a majority (LMDB, ' +
         'overlappingSync, one fsync per store-loop batch: group commit)',

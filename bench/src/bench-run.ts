@@ -43,8 +43,10 @@ import { WORKLOADS, type WorkloadName } from './workloads.js';
 
 /** bench/ (this file is bench/{src,dist}/bench-run.*); workers always run the built JS. */
 const benchRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The piscina worker's file (built JS, also when the harness itself runs from sources in tests). */
 export const workerFile = join(benchRoot, 'dist', 'load-worker.js');
 
+/** What a run leaves: the report, its folder and its markdown. */
 export interface BenchRun {
   readonly report: Report;
   /** The folder holding report.json, report.md and chart.svg. */
@@ -61,6 +63,15 @@ function atollVersion(): string {
     encoding: 'utf8',
   });
   return git.status === 0 ? `${pkg.version} (commit ${git.stdout.trim()})` : pkg.version;
+}
+
+/** Where @atoll/client lives, to read the versions of its own dependencies. */
+function clientUrl(): string {
+  try {
+    return import.meta.resolve('@atoll/client');
+  } catch {
+    return import.meta.url;
+  }
 }
 
 function runFolder(out: string, startedAt: Date): string {
@@ -99,6 +110,7 @@ async function loadKeySpace(
   return `${target.name}: loaded ${keys.toLocaleString('en-US')} keys in ${s} s before the YCSB rows${failed.length ? ` (failed batches: ${failed.join(', ')})` : ''}`;
 }
 
+/** Runs every row the options ask for and writes the report; stops everything it started. */
 export async function runBench(
   opts: BenchOptions,
   live: LiveLine = new LiveLine(opts.live),
@@ -171,6 +183,8 @@ export async function runBench(
     concurrency,
   });
 
+  if (opts.profile && opts.target)
+    notes.push('--profile has no effect with --target: the harness did not start those stores');
   try {
     if (etcd) await start(etcd);
     const regionCounts: (number | undefined)[] = opts.target ? [undefined] : [...opts.regions];
@@ -272,7 +286,8 @@ function buildReport(a: {
     node: process.version,
     versions:
       `atoll ${a.version}, piscina ${packageVersion('piscina', from)}, ` +
-      `etcd3 ${packageVersion('etcd3', from)}, lmdb ${packageVersion('lmdb', from)}`,
+      `etcd3 ${packageVersion('etcd3', from)}, lmdb ${packageVersion('lmdb', from)}, ` +
+      `@grpc/grpc-js ${packageVersion('@grpc/grpc-js', clientUrl())} (Atoll client)`,
     ...a.targetConditions,
     workloads: opts.workloads.map((w) => `${w} (${WORKLOADS[w].description})`).join('; '),
     'key space': `${opts.keySpace.toLocaleString('en-US')} keys`,
@@ -282,6 +297,9 @@ function buildReport(a: {
       .map((d) => (d === 'zipfian' ? `zipfian (theta ${opts.zipfTheta}, scrambled as YCSB)` : d))
       .join(', '),
     concurrency: `${opts.concurrency.join(', ')} virtual clients (closed loop: each waits for its answer)`,
+    'regions (pre-split)': opts.target
+      ? 'as the cluster file places them'
+      : `${opts.regions.join(', ')}${opts.regions.length > 1 ? ' (a sweep; per row in the table)' : ''}`,
     'load generator': `${opts.workers} worker threads (piscina), each with its own client; a row uses min(workers, concurrency)`,
     connections:
       'per row: worker threads x stores (Atoll, one gRPC stream each) or x members (etcd)',

@@ -25,6 +25,7 @@ export interface EtcdConnection {
   readonly endpoints: readonly string[];
 }
 
+/** How a worker connects, per system. */
 export type Connection = AtollStaticConnection | EtcdConnection;
 
 /** A process whose CPU the report shows. */
@@ -40,8 +41,10 @@ export interface WrittenProfile {
   readonly exitedAtMs: number | undefined;
 }
 
+/** A condition's value as printed. */
 export type ConditionValue = string | number | boolean;
 
+/** A cluster the harness benches: the only thing workloads know of it. */
 export interface ClusterTarget {
   /** 'atoll' or 'etcd': which rows it produces. */
   readonly system: Connection['system'];

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 
+/** The machine's conditions. */
 export interface Conditions {
   readonly machine: string;
   readonly cores: number;
@@ -14,6 +15,7 @@ export interface Conditions {
   readonly [key: string]: string | number | boolean;
 }
 
+/** CPU model, cores, memory and Node version of this machine. */
 export function machineConditions(): Conditions {
   const cpu = cpus()[0];
   return {
@@ -24,6 +26,7 @@ export function machineConditions(): Conditions {
   };
 }
 
+/** Prints conditions as a markdown list under a heading. */
 export function printConditions(title: string, c: Record<string, unknown>): void {
   console.log(`\n## ${title}`);
   for (const [k, v] of Object.entries(c)) console.log(`- ${k}: ${v}`);

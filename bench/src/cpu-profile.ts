@@ -20,6 +20,7 @@ interface ProfileNode {
   };
 }
 
+/** The parts of a .cpuprofile (V8's format) the summary reads. */
 export interface CpuProfile {
   /** Microseconds on the profiled process's monotonic clock. */
   readonly startTime: number;
@@ -39,6 +40,7 @@ export interface ProfileWindow {
   readonly exitedAtMs: number;
 }
 
+/** Where a process spent its time. */
 export interface ProfileSummary {
   readonly file: string;
   /** Sampled time in milliseconds (the window, else the whole process lifetime). */
@@ -93,6 +95,7 @@ function shortWhere(url: string, line: number): string {
   return `${path}:${line + 1}`;
 }
 
+/** Summarizes a profile, over `window` only when given. */
 export function summarizeProfile(
   profile: CpuProfile,
   file: string,
@@ -151,6 +154,7 @@ export function summarizeProfile(
   };
 }
 
+/** Reads and summarizes a .cpuprofile file. */
 export function summarizeProfileFile(path: string, window?: ProfileWindow): ProfileSummary {
   return summarizeProfile(JSON.parse(readFileSync(path, 'utf8')) as CpuProfile, path, window);
 }

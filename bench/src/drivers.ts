@@ -18,6 +18,7 @@ import {
 import { Etcd3 } from 'etcd3';
 import type { AtollStaticConnection, Connection, EtcdConnection } from './cluster-target.js';
 
+/** One system's client behind the operations workloads use. */
 export interface Driver {
   /** One key, one request. */
   put(key: Buffer, value: Buffer): Promise<void>;
@@ -39,6 +40,7 @@ export function errorCode(e: unknown): string {
   return 'UNKNOWN';
 }
 
+/** A driver for the system the connection names, with its own connections. */
 export function createDriver(connection: Connection, timeoutMs: number): Driver {
   return connection.system === 'atoll'
     ? atollDriver(connection, timeoutMs)

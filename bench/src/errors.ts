@@ -4,6 +4,7 @@
  * an error of the harness but a counted result (errors by code in the report).
  */
 
+/** Stable codes of the harness's errors. */
 export const BenchErrorCode = {
   /** An option is invalid or options contradict each other; nothing was started. */
   InvalidArgument: 'BENCH_ERR_INVALID_ARGUMENT',
@@ -17,6 +18,7 @@ export const BenchErrorCode = {
   Worker: 'BENCH_ERR_WORKER',
 } as const;
 
+/** One of BenchErrorCode's values. */
 export type BenchErrorCode = (typeof BenchErrorCode)[keyof typeof BenchErrorCode];
 
 /** An error of the harness itself, with a stable code. */

@@ -62,6 +62,7 @@ process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
+/** A 3-member etcd cluster the harness starts from a binary and stops. */
 export class EtcdTarget implements ClusterTarget {
   readonly system = 'etcd';
   readonly name = `etcd ${ETCD_MEMBERS} members`;

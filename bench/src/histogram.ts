@@ -54,6 +54,7 @@ export interface Percentiles {
   readonly mean: number;
 }
 
+/** Counts of recorded values in HdrHistogram buckets; see the file header. */
 export class Histogram {
   private counts = new Float64Array(COUNTS_LENGTH);
   /** Invariant: the sum of `counts`. */

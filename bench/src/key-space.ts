@@ -15,6 +15,7 @@ export const ZIPF_THETA_DEFAULT = 0.99;
 /** Fewest digits in a key index, so that small key spaces keep the 1,000,000-key layout. */
 const INDEX_DIGITS_MIN = 6;
 
+/** How operations pick keys. */
 export type KeyDistribution = 'uniform' | 'zipfian';
 
 /** Turns key-space indexes into keys of a fixed size. */
@@ -65,6 +66,7 @@ export interface KeyChooser {
   next(): number;
 }
 
+/** Every key equally likely. */
 export function uniformKeys(keySpace: number, random: () => number): KeyChooser {
   return { next: () => Math.floor(random() * keySpace) };
 }
@@ -121,6 +123,7 @@ export function zipfianKeys(
   return { next: scrambled ? () => fnv1a32(rank()) % n : rank };
 }
 
+/** A chooser for a distribution. */
 export function keyChooser(
   distribution: KeyDistribution,
   keySpace: number,

@@ -6,6 +6,7 @@
 /** Seconds between lines when stderr is not a terminal. */
 const PLAIN_EVERY_S = 5;
 
+/** The progress line (and messages between rows) on stderr. */
 export class LiveLine {
   private updates = 0;
   private readonly tty: boolean;

@@ -29,6 +29,7 @@ export const LOAD_CONCURRENCY = 16;
 /** Tries to draw a key not yet in a batch before taking the next free index instead. */
 const DISTINCT_DRAWS_MAX = 8;
 
+/** A worker's share of one row. */
 export interface RunTask {
   readonly kind: 'run';
   readonly workerIndex: number;
@@ -51,6 +52,7 @@ export interface RunTask {
   readonly port: MessagePort;
 }
 
+/** A worker's share of loading the key space. */
 export interface LoadTask {
   readonly kind: 'load';
   readonly connection: Connection;
@@ -77,6 +79,7 @@ export interface Tick {
   readonly histogram: HistogramSnapshot;
 }
 
+/** A worker's totals over the measured window. */
 export interface RunResult {
   readonly ops: number;
   readonly writes: number;
@@ -88,6 +91,7 @@ export interface RunResult {
   readonly eventLoopUtilization: number;
 }
 
+/** Keys a load task wrote, and failed batches by code. */
 export interface LoadResult {
   readonly keys: number;
   readonly errors: Record<string, number>;

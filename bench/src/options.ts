@@ -13,6 +13,7 @@ import { BenchError, BenchErrorCode, invalidArgument } from './errors.js';
 import { type KeyDistribution, ZIPF_THETA_DEFAULT } from './key-space.js';
 import { isSupported, WORKLOAD_NAMES, type WorkloadName } from './workloads.js';
 
+/** The command's one-line description. */
 export const BENCH_DESCRIPTION =
   'benchmark: writes/s and latency of Atoll (optionally side by side with etcd), every condition printed';
 
@@ -39,8 +40,10 @@ export const TIMEOUT_MS_DEFAULT = 10_000;
 /** Most virtual clients in one row: bounds memory of the generator and open requests. */
 export const CONCURRENCY_MAX = 65_536;
 
+/** A cluster the harness does not start (--target). */
 export type TargetSpec = { readonly kind: 'static-file'; readonly path: string };
 
+/** Every option of a run, checked. */
 export interface BenchOptions {
   readonly workloads: readonly WorkloadName[];
   readonly concurrency: readonly number[];
@@ -89,6 +92,7 @@ export function intList(value: string): number[] {
   return [...new Set(parts.map(positiveInt))];
 }
 
+/** "put,ycsb-a": known workload names, duplicates dropped. */
 export function workloadList(value: string): WorkloadName[] {
   const names = value.split(',').map((s) => s.trim());
   for (const n of names)

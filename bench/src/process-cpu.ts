@@ -6,6 +6,7 @@
 import { cpuSeconds } from '@atoll/store/testing';
 import type { MeasuredProcess } from './cluster-target.js';
 
+/** CPU seconds of each process at one instant. */
 export interface CpuSample {
   readonly atMs: number;
   readonly seconds: ReadonlyMap<number, number>;
@@ -13,12 +14,14 @@ export interface CpuSample {
   readonly generatorSeconds: number;
 }
 
+/** A process's CPU over a window. */
 export interface ProcessCpu {
   readonly name: string;
   /** % of one core over the window; undefined if the process was gone. */
   readonly percent: number | undefined;
 }
 
+/** Reads the CPU seconds of the processes and of this process now. */
 export function sampleCpu(processes: readonly MeasuredProcess[]): CpuSample {
   const seconds = new Map<number, number>();
   for (const p of processes) {
@@ -32,6 +35,7 @@ export function sampleCpu(processes: readonly MeasuredProcess[]): CpuSample {
   return { atMs: Date.now(), seconds, generatorSeconds: (u.user + u.system) / 1e6 };
 }
 
+/** CPU % of one core of each process, and of the generator, between two samples. */
 export function cpuBetween(
   processes: readonly MeasuredProcess[],
   a: CpuSample,

@@ -10,7 +10,13 @@ import type { RowResult } from './row-runner.js';
 
 /** Version of the JSON layout, bumped when a field changes meaning. */
 export const REPORT_FORMAT = 1;
+/**
+ * A worker whose event loop is this busy cannot send faster: its row measured the generator
+ * as much as the cluster, and the report says so.
+ */
+export const GENERATOR_BOUND_BUSY = 0.9;
 
+/** A row as reported: the result plus its etcd ratio and profiles. */
 export interface ReportRow extends RowResult {
   /** (writes + reads)/s of this Atoll row over the etcd row with the same workload and concurrency. */
   readonly ratioVsEtcd: number | undefined;
@@ -20,6 +26,7 @@ export interface ReportRow extends RowResult {
   readonly profiles: readonly ProfileSummary[];
 }
 
+/** One of the issue's targets and what this run measured for it. */
 export interface TargetCheck {
   readonly target: string;
   readonly measured: string;
@@ -27,6 +34,7 @@ export interface TargetCheck {
   readonly met: boolean | undefined;
 }
 
+/** The whole report, written as report.json. */
 export interface Report {
   readonly format: number;
   readonly title: string;
@@ -42,6 +50,7 @@ export interface Report {
   readonly files: Record<string, string>;
 }
 
+/** Keys per second of a row: keys written plus keys read. */
 export const keysPerSec = (r: RowResult) => r.writesPerSec + r.readsPerSec;
 
 /** Adds the Atoll/etcd ratio to each Atoll row that has an etcd twin. */
@@ -140,6 +149,7 @@ function resultsTable(rows: readonly ReportRow[]): string {
       'keys',
       'regions',
       'conc.',
+      'conn.',
       'ops/s',
       'writes/s',
       'reads/s',
@@ -161,6 +171,7 @@ function resultsTable(rows: readonly ReportRow[]): string {
       r.distribution,
       r.regions === undefined ? '-' : String(r.regions),
       String(r.concurrency),
+      String(r.connections),
       int(r.opsPerSec),
       int(r.writesPerSec),
       int(r.readsPerSec),
@@ -207,6 +218,7 @@ function profileSection(title: string, row: ReportRow | undefined): string[] {
   return out;
 }
 
+/** The report as markdown (report.md, and what is printed at the end). */
 export function renderMarkdown(report: Report): string {
   const rows = report.rows;
   const out: string[] = [
@@ -237,6 +249,14 @@ export function renderMarkdown(report: Report): string {
     resultsTable(rows),
     '',
   );
+  const busy = rows.filter((r) => r.cpu.workerBusy.some((b) => b >= GENERATOR_BOUND_BUSY));
+  if (busy.length > 0)
+    out.push(
+      `Generator-bound rows (a worker's event loop was >= ${GENERATOR_BOUND_BUSY * 100}% busy, so ` +
+        `the load generator may have set the pace, not the cluster): ${busy.map((r) => `#${r.index}`).join(', ')}. ` +
+        'More --workers help only where cores are free.',
+      '',
+    );
   const errorRows = rows.flatMap((r) =>
     Object.entries(r.errors).map(([code, n]) => [String(r.index), code, int(n)]),
   );

@@ -24,6 +24,7 @@ const US_PER_MS = 1000;
 /** How long ticks still in flight on the ports may take once every worker has returned. */
 const TICKS_GRACE_MS = 2_000;
 
+/** What a row runs. */
 export interface RowSpec {
   /** 1-based position in the run. */
   readonly index: number;
@@ -47,6 +48,7 @@ export interface SeriesPoint {
   readonly p99Ms: number;
 }
 
+/** Latency percentiles in milliseconds. */
 export interface LatencyMs {
   readonly p50: number;
   readonly p90: number;
@@ -55,6 +57,7 @@ export interface LatencyMs {
   readonly mean: number;
 }
 
+/** What a row measured. */
 export interface RowResult extends RowSpec {
   /** e.g. "put", "batch x100", "txn x100" (etcd). */
   readonly mode: string;
@@ -88,6 +91,7 @@ export interface RowResult extends RowSpec {
   readonly series: readonly SeriesPoint[];
 }
 
+/** The row's operation as printed: the workload, or the batch and its size. */
 export function modeOf(system: 'atoll' | 'etcd', workload: WorkloadName, batch: number): string {
   if (!WORKLOADS[workload].batched) return workload;
   return system === 'etcd' ? `txn x${batch}` : `batch x${batch}`;
@@ -111,6 +115,7 @@ interface SecondAccumulator {
   readonly histogram: Histogram;
 }
 
+/** Runs one row on the worker pool against a started target. */
 export async function runRow(
   pool: Piscina,
   target: ClusterTarget,

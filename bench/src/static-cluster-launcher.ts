@@ -16,6 +16,7 @@ import {
 import { evenRegions, type RegionMeta } from '@atoll/store';
 import { AtollProcess, freePort } from '@atoll/store/testing';
 
+/** A started static cluster: its stores, regions, a client, status and stop. */
 export interface LaunchedCluster {
   /** The temp folder holding the cluster file and every store's data folder. */
   readonly dir: string;
@@ -35,6 +36,7 @@ export interface LaunchedCluster {
   stop(): Promise<void>;
 }
 
+/** Starts store processes with regions placed by hand and waits until each says it is ready. */
 export async function launchStaticCluster(opts: {
   stores: number;
   regions: number;

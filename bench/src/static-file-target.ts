@@ -17,6 +17,7 @@ import { BenchError, BenchErrorCode } from './errors.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
+/** A running cluster read from its static cluster file; nothing started or stopped. */
 export class StaticFileTarget implements ClusterTarget {
   readonly system = 'atoll';
   readonly name: string;

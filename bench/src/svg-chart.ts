@@ -40,6 +40,7 @@ const compact = (v: number) =>
       ? `${+(v / 1e3).toFixed(1)}k`
       : `${+v.toFixed(2)}`;
 
+/** The chart of a run's rows as an SVG document. */
 export function renderChart(rows: readonly ReportRow[], title: string): string {
   const points = rows.flatMap((r) => r.series);
   const legendRows = Math.ceil(rows.length / LEGEND_COLUMNS);
@@ -150,7 +151,13 @@ export function renderChart(rows: readonly ReportRow[], title: string): string {
           : []),
       );
   }
-  const axisY = top2 + PANEL_HEIGHT + 16;
+  // Seconds along the time axis, under both panels.
+  for (const v of niceTicks(t1 - t0, 10))
+    for (const top of [top1, top2])
+      out.push(
+        `<text x="${x(t0 + v).toFixed(1)}" y="${top + PANEL_HEIGHT + 12}" text-anchor="middle" fill="#666">${v}</text>`,
+      );
+  const axisY = top2 + PANEL_HEIGHT + 28;
   out.push(
     `<text x="${MARGIN.left + plotW / 2}" y="${axisY}" text-anchor="middle">seconds since the run started (faded: warm-up)</text>`,
   );

@@ -6,9 +6,12 @@
 
 import type { KeyDistribution } from './key-space.js';
 
+/** Every workload name, in the order help lists them. */
 export const WORKLOAD_NAMES = ['put', 'batch-put', 'ycsb-a', 'ycsb-b', 'ycsb-c', 'txn'] as const;
+/** A workload's name. */
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
+/** What one operation of a workload does. */
 export interface Workload {
   readonly name: WorkloadName;
   /** One line for the report. */
@@ -23,6 +26,7 @@ export interface Workload {
   readonly needsLoad: boolean;
 }
 
+/** The workloads by name. */
 export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
   put: {
     name: 'put',
