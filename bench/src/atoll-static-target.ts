@@ -17,6 +17,7 @@ import { fileSystemOf } from './conditions.js';
 import { BenchError, BenchErrorCode } from './errors.js';
 import type { KeyFormat } from './key-space.js';
 import { type LaunchedCluster, launchStaticCluster, until } from './static-cluster-launcher.js';
+import { parsePrometheus } from './store-metrics.js';
 
 /** How long every region may take to elect a leader after the stores say they are ready. */
 const LEADERS_TIMEOUT_MS = 120_000;
@@ -105,6 +106,23 @@ export class AtollStaticTarget implements ClusterTarget {
 
   processes() {
     return this.mustBeStarted().stores.map((s) => ({ name: `store-${s.id}`, pid: s.process.pid! }));
+  }
+
+  /** Each store's /metrics, parsed; a store that does not answer is left out. */
+  async sampleMetrics(): Promise<ReadonlyMap<string, ReadonlyMap<string, number>>> {
+    const c = this.mustBeStarted();
+    const out = new Map<string, ReadonlyMap<string, number>>();
+    await Promise.all(
+      c.stores.map(async (s) => {
+        try {
+          const r = await fetch(`http://127.0.0.1:${s.statusPort}/metrics`);
+          out.set(`store-${s.id}`, parsePrometheus(await r.text()));
+        } catch {
+          // a store that cannot answer has no stats for this row
+        }
+      }),
+    );
+    return out;
   }
 
   conditions(): Record<string, ConditionValue> {

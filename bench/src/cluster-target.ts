@@ -60,6 +60,11 @@ export interface ClusterTarget {
   conditions(): Record<string, ConditionValue>;
   /** Stops what start() started and removes its files (nothing for a remote cluster). */
   stop(): Promise<void>;
+  /**
+   * Metrics of each process by process name (Atoll stores: their /metrics), read at the
+   * edges of a row's measured window; absent where there are none to read.
+   */
+  sampleMetrics?(): Promise<ReadonlyMap<string, ReadonlyMap<string, number>>>;
   /** CPU profiles written by the stop (with --profile). */
   profiles(): readonly WrittenProfile[];
 }

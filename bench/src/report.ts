@@ -7,6 +7,7 @@
 import type { ConditionValue } from './cluster-target.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { RowResult } from './row-runner.js';
+import type { StoreStats } from './store-metrics.js';
 
 /** Version of the JSON layout, bumped when a field changes meaning. */
 export const REPORT_FORMAT = 1;
@@ -257,6 +258,47 @@ export function renderMarkdown(report: Report): string {
         'More --workers help only where cores are free.',
       '',
     );
+  const inside = rows.filter((r) => r.storeStats.length > 0);
+  if (inside.length > 0) {
+    const per = (r: ReportRow, f: (s: StoreStats) => number | undefined, digits: number) =>
+      r.storeStats.map((s) => f(s)?.toFixed(digits) ?? '-').join('/');
+    out.push(
+      '## Inside the stores',
+      '',
+      "From each store's /metrics over the measured window, per store in order. Store write " +
+        'latency runs from proposal to applied and durable on the leader; the rest of the ' +
+        "client's latency is spent outside (client, gRPC, queues). A batch commit is one LMDB " +
+        'transaction with one fsync.',
+      '',
+      table(
+        [
+          '#',
+          'workload',
+          'conc.',
+          'client p50 ms',
+          'store write ms (mean)',
+          'proposals/s',
+          'batch commits/s',
+          'commit ms (mean)',
+          'entries/batch',
+          'applied/batch',
+        ],
+        inside.map((r) => [
+          String(r.index),
+          r.mode,
+          String(r.concurrency),
+          ms(r.latencyMs.p50),
+          per(r, (s) => s.writeMs, 2),
+          per(r, (s) => s.proposalsPerSec, 0),
+          per(r, (s) => s.batchCommitsPerSec, 0),
+          per(r, (s) => s.batchCommitMs, 2),
+          per(r, (s) => s.entriesPerBatch, 1),
+          per(r, (s) => s.appliedPerBatch, 1),
+        ]),
+      ),
+      '',
+    );
+  }
   const errorRows = rows.flatMap((r) =>
     Object.entries(r.errors).map(([code, n]) => [String(r.index), code, int(n)]),
   );

@@ -16,6 +16,7 @@ import type { LiveLine } from './live-line.js';
 import type { RunResult, RunTask, Tick } from './load-worker.js';
 import type { BenchOptions } from './options.js';
 import { type CpuSample, cpuBetween, type ProcessCpu, sampleCpu } from './process-cpu.js';
+import { type StoreStats, storeStatsBetween } from './store-metrics.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
 /** Time given to workers to receive their task and build a client before the start. */
@@ -86,6 +87,8 @@ export interface RowResult extends RowSpec {
     /** Per worker: share of the window its event loop was busy (1 = saturated). */
     readonly workerBusy: readonly number[];
   };
+  /** What each store's /metrics said over the measured window (empty for etcd). */
+  readonly storeStats: readonly StoreStats[];
   /** The 1-minute load average when the row ended (the machine may be shared). */
   readonly load1: number;
   readonly series: readonly SeriesPoint[];
@@ -176,12 +179,19 @@ export async function runRow(
   const endAtMs = measureAtMs + opts.durationS * 1000;
   let cpuStart: CpuSample | undefined;
   let cpuEnd: CpuSample | undefined;
+  type Metrics = ReadonlyMap<string, ReadonlyMap<string, number>>;
+  const noMetrics: Promise<Metrics> = Promise.resolve(new Map());
+  let metricsStart = noMetrics;
+  let metricsEnd = noMetrics;
+  const sampleMetrics = () => target.sampleMetrics?.().catch(() => new Map()) ?? noMetrics;
   const timers = [
     setTimeout(() => {
       cpuStart = sampleCpu(processes);
+      metricsStart = sampleMetrics();
     }, measureAtMs - Date.now()),
     setTimeout(() => {
       cpuEnd = sampleCpu(processes);
+      metricsEnd = sampleMetrics();
     }, endAtMs - Date.now()),
   ];
 
@@ -224,6 +234,11 @@ export async function runRow(
     for (const t of timers) clearTimeout(t);
     for (const ch of channels) ch.port1.close();
   }
+  const [m0, m1] = await Promise.all([metricsStart, metricsEnd]);
+  const storeStats = [...m1.keys()]
+    .filter((name) => m0.has(name))
+    .sort()
+    .map((name) => storeStatsBetween(name, m0.get(name)!, m1.get(name)!, opts.durationS));
   cpuEnd ??= sampleCpu(processes);
   cpuStart ??= cpuEnd;
   const cpu = cpuBetween(processes, cpuStart, cpuEnd);
@@ -272,6 +287,7 @@ export async function runRow(
       workerBusy: results.map((r) => r.eventLoopUtilization),
     },
     load1: loadavg()[0]!,
+    storeStats,
     series: series.sort((a, b) => a.t - b.t),
   };
   live.done(

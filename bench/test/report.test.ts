@@ -11,6 +11,7 @@ import {
   withRatios,
 } from '../src/report.js';
 import type { RowResult } from '../src/row-runner.js';
+import { parsePrometheus, storeStatsBetween } from '../src/store-metrics.js';
 import { niceTicks, renderChart } from '../src/svg-chart.js';
 
 function row(over: Partial<RowResult> & Pick<RowResult, 'index' | 'system'>): RowResult {
@@ -45,6 +46,7 @@ function row(over: Partial<RowResult> & Pick<RowResult, 'index' | 'system'>): Ro
       workerBusy: [0.5, 0.25],
     },
     load1: 1.25,
+    storeStats: [],
     series: [
       { t: 1, warmup: true, opsPerSec: 90, writesPerSec: 90, errors: 0, p50Ms: 1, p99Ms: 5 },
       { t: 2, warmup: false, opsPerSec: 100, writesPerSec: 100, errors: 0, p50Ms: 1.5, p99Ms: 9 },
@@ -64,7 +66,32 @@ const rows = [
   row({ index: 2, system: 'etcd', ops: 20_000 }),
   row({ index: 3, system: 'atoll', workload: 'batch-put', mode: 'batch x100', ops: 1000 }),
   row({ index: 4, system: 'etcd', workload: 'batch-put', mode: 'txn x100', ops: 2000 }),
-  row({ index: 5, system: 'atoll', concurrency: 1, ops: 5000 }),
+  row({
+    index: 5,
+    system: 'atoll',
+    concurrency: 1,
+    ops: 5000,
+    storeStats: [
+      {
+        name: 'store-1',
+        proposalsPerSec: 500,
+        writeMs: 1.25,
+        batchCommitsPerSec: 900,
+        batchCommitMs: 0.5,
+        entriesPerBatch: 1.1,
+        appliedPerBatch: 0.6,
+      },
+      {
+        name: 'store-2',
+        proposalsPerSec: 0,
+        writeMs: undefined,
+        batchCommitsPerSec: 800,
+        batchCommitMs: 0.75,
+        entriesPerBatch: 1,
+        appliedPerBatch: 0.5,
+      },
+    ],
+  }),
 ];
 
 function report(): Report {
@@ -123,6 +150,10 @@ describe('report', () => {
     expect(md).toContain('| 1 | CLIENT_ERR_TIMEOUT | 3 |');
     expect(md).toContain('12.50x');
     expect(md).toContain('80/?'); // CPU per process, unknown shown as '?'
+    expect(md).toContain('## Inside the stores');
+    expect(md).toContain(
+      '| 5 | put | 1 | 1.50 | 1.25/- | 500/0 | 900/800 | 0.50/0.75 | 1.1/1.0 | 0.6/0.5 |',
+    );
     const tableRows = md.split('\n').filter((l) => /^\| \d+ \| (atoll|etcd) \|/.test(l));
     expect(tableRows).toHaveLength(5);
   });
@@ -146,6 +177,45 @@ describe('report', () => {
   it('picks round axis ticks', () => {
     expect(niceTicks(23_000)).toEqual([0, 5000, 10_000, 15_000, 20_000, 25_000]);
     expect(niceTicks(0)).toEqual([0]);
+  });
+});
+
+describe('store metrics', () => {
+  it('sums the wanted samples of a Prometheus exposition over labels', () => {
+    const text = [
+      '# HELP atoll_store_proposals_total Client writes proposed to Raft',
+      '# TYPE atoll_store_proposals_total counter',
+      'atoll_store_proposals_total{store="1"} 120',
+      'atoll_store_write_seconds_bucket{le="0.005",store="1"} 3',
+      'atoll_store_write_seconds_sum{store="1"} 0.5',
+      'atoll_store_write_seconds_count{store="1"} 100',
+      'atoll_store_batch_commit_seconds_count{store="1",kind="a"} 10',
+      'atoll_store_batch_commit_seconds_count{store="1",kind="b"} 5',
+      'other_metric 7',
+    ].join('\n');
+    const m = parsePrometheus(text);
+    expect(m.get('atoll_store_proposals_total')).toBe(120);
+    expect(m.get('atoll_store_batch_commit_seconds_count')).toBe(15);
+    expect(m.has('atoll_store_write_seconds_bucket')).toBe(false);
+    expect(m.has('other_metric')).toBe(false);
+  });
+
+  it('turns two readings into rates and means', () => {
+    const a = new Map([
+      ['atoll_store_proposals_total', 100],
+      ['atoll_store_write_seconds_sum', 1],
+      ['atoll_store_write_seconds_count', 100],
+    ]);
+    const b = new Map([
+      ['atoll_store_proposals_total', 300],
+      ['atoll_store_write_seconds_sum', 1.4],
+      ['atoll_store_write_seconds_count', 300],
+    ]);
+    const s = storeStatsBetween('store-1', a, b, 2);
+    expect(s.proposalsPerSec).toBe(100);
+    expect(s.writeMs).toBeCloseTo(2);
+    expect(s.batchCommitMs).toBeUndefined();
+    expect(s.batchCommitsPerSec).toBe(0);
   });
 });
 

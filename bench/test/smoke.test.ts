@@ -67,6 +67,8 @@ describe('bench smoke run', () => {
       expect(r.series.filter((p) => p.warmup)).toHaveLength(1);
       expect(r.series.filter((p) => !p.warmup)).toHaveLength(1);
       expect(r.ratioVsEtcd).toBeUndefined();
+      expect(r.storeStats.map((s) => s.name)).toEqual(['store-1', 'store-2', 'store-3']);
+      expect(r.storeStats.some((s) => s.batchCommitsPerSec > 0)).toBe(true);
     }
     expect(report.rows[0]!.writes).toBe(report.rows[0]!.ops * 10);
     expect(report.rows[0]!.distribution).toBe('uniform');
@@ -86,6 +88,7 @@ describe('bench smoke run', () => {
       'atoll durability',
       'atoll replicas',
       'atoll regions',
+      'regions (pre-split)',
       'duration',
       'warm-up',
       'versions',
