@@ -282,7 +282,9 @@ function buildReport(a: {
     ...(opts.label ? { label: opts.label } : {}),
     machine: `${m.machine}, ${m.cores} cores, ${m.memoryGiB} GiB, ${osRelease()}`,
     cores: cpus().length,
-    'load average (1/5/15 min)': `at start ${a.loadAtStart}, at end ${loadAverage()}`,
+    'load average (1/5/15 min)':
+      `at start ${a.loadAtStart}, at end ${loadAverage()} (counts this run's own stores, ` +
+      "members and generator too; each row's 1-minute load is in the table)",
     node: process.version,
     versions:
       `atoll ${a.version}, piscina ${packageVersion('piscina', from)}, ` +
