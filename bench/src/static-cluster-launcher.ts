@@ -16,8 +16,18 @@ import {
 import { evenRegions, type RegionMeta } from '@atoll/store';
 import { AtollProcess, freePort } from '@atoll/store/testing';
 
+/** A started static cluster: its stores, regions, a client, status and stop. */
 export interface LaunchedCluster {
-  readonly stores: { id: number; process: AtollProcess; grpcPort: number; statusPort: number }[];
+  /** The temp folder holding the cluster file and every store's data folder. */
+  readonly dir: string;
+  readonly stores: {
+    id: number;
+    process: AtollProcess;
+    grpcPort: number;
+    statusPort: number;
+    /** Epoch ms at which stop() saw the process exit (aligns a --cpu-prof profile's end). */
+    exitedAtMs?: number;
+  }[];
   readonly regions: RegionMeta[];
   client(): AtollClient;
   status(
@@ -26,17 +36,27 @@ export interface LaunchedCluster {
   stop(): Promise<void>;
 }
 
+/** Starts store processes with regions placed by hand and waits until each says it is ready. */
 export async function launchStaticCluster(opts: {
   stores: number;
   regions: number;
   tickMs?: number;
+  /**
+   * Start keys of the regions (the first must be empty), to place region boundaries where a
+   * benchmark's keys fall; default: evenRegions() over `k000000`..`k999999`.
+   */
+  regionStarts?: readonly Uint8Array[];
+  /** Flags for node itself in each store process (e.g. --cpu-prof); `{id}` = the store id. */
+  nodeArgs?: readonly string[];
 }): Promise<LaunchedCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'atoll-bench-'));
   const ids = Array.from({ length: opts.stores }, (_, i) => i + 1);
   const ports = [];
   for (const id of ids)
     ports.push({ id, grpcPort: await freePort(), statusPort: await freePort() });
-  const regions = evenRegions(opts.regions, ids, 'k');
+  const regions = opts.regionStarts
+    ? placedRegions(opts.regionStarts, ids)
+    : evenRegions(opts.regions, ids, 'k');
   const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
   const clusterFile = join(dir, 'cluster.json');
   writeFileSync(
@@ -52,26 +72,37 @@ export async function launchStaticCluster(opts: {
       })),
     }),
   );
-  const stores = ports.map((p) => ({
+  const stores: LaunchedCluster['stores'] = ports.map((p) => ({
     ...p,
-    process: new AtollProcess(`store-${p.id}`, [
-      'store',
-      '--store-id',
-      String(p.id),
-      '--cluster',
-      clusterFile,
-      '--listen',
-      `127.0.0.1:${p.grpcPort}`,
-      '--status',
-      `127.0.0.1:${p.statusPort}`,
-      '--data-dir',
-      join(dir, `store-${p.id}`),
-      '--log-level',
-      'info',
-      ...(opts.tickMs ? ['--tick-ms', String(opts.tickMs)] : []),
-    ]),
+    process: new AtollProcess(
+      `store-${p.id}`,
+      [
+        'store',
+        '--store-id',
+        String(p.id),
+        '--cluster',
+        clusterFile,
+        '--listen',
+        `127.0.0.1:${p.grpcPort}`,
+        '--status',
+        `127.0.0.1:${p.statusPort}`,
+        '--data-dir',
+        join(dir, `store-${p.id}`),
+        '--log-level',
+        'info',
+        ...(opts.tickMs ? ['--tick-ms', String(opts.tickMs)] : []),
+      ],
+      opts.nodeArgs ? opts.nodeArgs.map((a) => a.replaceAll('{id}', String(p.id))) : undefined,
+    ),
   }));
-  await Promise.all(stores.map((s) => s.process.start('store ready', 600_000)));
+  try {
+    await Promise.all(stores.map((s) => s.process.start('store ready', 600_000)));
+  } catch (e) {
+    // Stop the stores that did start: nothing may outlive a failed launch.
+    await Promise.all(stores.map((s) => s.process.stop('SIGKILL')));
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const addresses = new Map(ports.map((p) => [p.id, `127.0.0.1:${p.grpcPort}`]));
   const infos: RegionInfo[] = regions.map((r) => ({
     id: r.id,
@@ -81,6 +112,7 @@ export async function launchStaticCluster(opts: {
     peers: r.peers.map((p) => ({ id: p.id, storeId: p.storeId, learner: false })),
   }));
   return {
+    dir,
     stores,
     regions,
     client: () =>
@@ -103,12 +135,27 @@ export async function launchStaticCluster(opts: {
         stores.map(async (s) => {
           const timer = setTimeout(() => void s.process.stop('SIGKILL'), 10_000);
           await s.process.stop('SIGTERM');
+          s.exitedAtMs = Date.now();
           clearTimeout(timer);
         }),
       );
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Regions starting at the given keys (sorted, first empty), each with a peer on every store. */
+export function placedRegions(
+  starts: readonly Uint8Array[],
+  storeIds: readonly number[],
+): RegionMeta[] {
+  return starts.map((startKey, i) => ({
+    id: i + 1,
+    startKey,
+    endKey: starts[i + 1] ?? new Uint8Array(),
+    epoch: { confVer: 1, version: 1 },
+    peers: storeIds.map((s) => ({ id: (i + 1) * 1000 + s, storeId: s, isLearner: false })),
+  }));
 }
 
 /** Polls until `done` or the deadline. */

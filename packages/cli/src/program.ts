@@ -1,6 +1,7 @@
 /** The `atoll` command tree. Each subcommand lives in commands/<name>.ts. */
 
 import { Command } from 'commander';
+import { registerBench } from './commands/bench.js';
 import { registerCtl } from './commands/ctl.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDev } from './commands/dev.js';
@@ -25,5 +26,7 @@ export function buildProgram(): Command {
 
   registerKv(program);
   registerCtl(program);
+
+  registerBench(program);
   return program;
 }
