@@ -135,6 +135,13 @@ export async function callRegion<T>(
       }
       if (code === 'STORE_ERR_TIMEOUT' && call.write)
         throw ambiguous(err.message ?? 'the store timed out on the write');
+      if (code === 'STORE_ERR_TIMEOUT') {
+        // A read changes nothing: ask again (the leader may have moved) while time remains.
+        lastProblem = err.message ?? code;
+        router.cache.setLeader(region.id, undefined);
+        await backoff.wait(deadline);
+        continue;
+      }
       throw new AtollError(
         code,
         err.message ?? code,

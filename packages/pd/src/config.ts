@@ -88,6 +88,12 @@ export interface PdConfig {
    * report the PD would balance on guesses).
    */
   readonly balanceWarmupMs: number;
+  /**
+   * A region report that would leave keys without any region (one half of a split, the
+   * other half not reported yet) is refused for up to this long, so that routing never shows
+   * a gap; after it, the report is taken alone. 20 s is four region heartbeats; 0 never holds.
+   */
+  readonly splitReportGraceMs: number;
 }
 
 /** The defaults. See each field for why. */
@@ -116,6 +122,7 @@ export const PD_DEFAULTS: PdConfig = {
   minAvailableRatio: 0.2,
   patrolRegionsPerPass: 4096,
   balanceWarmupMs: 60_000,
+  splitReportGraceMs: 20_000,
 };
 
 /** A partial configuration; `schedulerLimits` may name only some schedulers. */
@@ -148,6 +155,7 @@ export function resolveConfig(input: PdConfigInput = {}): PdConfig {
   ];
   for (const key of positiveInts) checkPositiveInt(config[key], key);
   checkNonNegative(config.balanceWarmupMs, 'balanceWarmupMs');
+  checkNonNegative(config.splitReportGraceMs, 'splitReportGraceMs');
   checkNonNegative(config.regionBalanceTolerancePercent, 'regionBalanceTolerancePercent');
   checkNonNegative(config.leaderBalanceTolerancePercent, 'leaderBalanceTolerancePercent');
   for (const name of SCHEDULER_NAMES) {

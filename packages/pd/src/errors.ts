@@ -25,6 +25,11 @@ export const PdErrorCode = {
   StoreTombstone: 'PD_ERR_STORE_TOMBSTONE',
   /** A region description older than what the PD knows (a late or replayed heartbeat). */
   StaleEpoch: 'PD_ERR_STALE_EPOCH',
+  /**
+   * Accepting this region report alone would leave keys without a region (half of a split
+   * whose other half is not reported yet): retry; it is taken after a grace period.
+   */
+  SplitPending: 'PD_ERR_SPLIT_PENDING',
   /** A region description that cannot be right (bad range, no peers, leader not a voter). */
   InvalidRegion: 'PD_ERR_INVALID_REGION',
   /** No region with this id is known. */

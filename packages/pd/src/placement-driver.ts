@@ -193,11 +193,10 @@ export class PlacementDriver {
         regionId: right.id,
       });
     }
-    const updates = [
-      term.meta.regionHeartbeat({ region: left, leader }),
-      term.meta.regionHeartbeat({ region: right, leader: rightLeader }),
-    ];
-    await Promise.all(updates);
+    await term.meta.regionReports([
+      { region: left, leader },
+      { region: right, leader: rightLeader },
+    ]);
     if (this.term !== term) throw notLeader();
   }
 

@@ -25,6 +25,62 @@ function expectCode(p: Promise<unknown>, code: string) {
   return expect(p).rejects.toSatisfy((e) => isPdError(e) && e.code === code);
 }
 
+describe('split reports and the grace period', () => {
+  const GRACE = 20_000;
+  async function withGrace() {
+    const env = await bootstrappedPd({ splitReportGraceMs: GRACE });
+    await env.pd.putStore(store(2));
+    await env.pd.putStore(store(3));
+    const r1 = region(1, '', '', peers([101, 1], [102, 2], [103, 3]), 1, 3);
+    await env.pd.regionHeartbeat(heartbeat(r1));
+    const left = region(1, '', 'm', r1.peers as never, 2, 3);
+    const right = region(5, 'm', '', peers([501, 1], [502, 2], [503, 3]), 2, 3);
+    return { ...env, r1, left, right };
+  }
+
+  it('hold either half reported alone, keeping the old routing whole', async () => {
+    const { pd, storage, left, right } = await withGrace();
+    const writes = storage.writes;
+    await expectCode(pd.regionHeartbeat(heartbeat(right)), PdErrorCode.SplitPending);
+    await expectCode(pd.regionHeartbeat(heartbeat(left)), PdErrorCode.SplitPending);
+    expect(regionIds(pd)).toEqual([1]);
+    expect(pd.getRegion(k('x'))?.region.id).toBe(1);
+    expect(storage.writes).toBe(writes);
+  });
+
+  it('take both halves reported together at once, with no gap', async () => {
+    const { pd, left, right } = await withGrace();
+    await expectCode(pd.regionHeartbeat(heartbeat(right)), PdErrorCode.SplitPending);
+    await pd.reportSplit(left, right, left.peers[0]!);
+    expect(regionIds(pd)).toEqual([1, 5]);
+    expect(pd.getRegion(k('a'))?.region.id).toBe(1);
+    expect(pd.getRegion(k('x'))?.region.id).toBe(5);
+    pd.clusterMeta.checkInvariants();
+    // Afterwards each half heartbeats on its own as usual.
+    await pd.regionHeartbeat(heartbeat(right));
+    await pd.regionHeartbeat(heartbeat(left));
+    expect(regionIds(pd)).toEqual([1, 5]);
+  });
+
+  it('take a half alone once it has been held for the grace period (the other half lost)', async () => {
+    const { pd, clock, right } = await withGrace();
+    await expectCode(pd.regionHeartbeat(heartbeat(right)), PdErrorCode.SplitPending);
+    clock.advance(GRACE - 1);
+    await expectCode(pd.regionHeartbeat(heartbeat(right)), PdErrorCode.SplitPending);
+    clock.advance(1);
+    await pd.regionHeartbeat(heartbeat(right));
+    expect(regionIds(pd)).toEqual([5]);
+    pd.clusterMeta.checkInvariants();
+  });
+
+  it('still call a stale report stale, not pending', async () => {
+    const { pd, left, right } = await withGrace();
+    await pd.reportSplit(left, right, left.peers[0]!);
+    const old = region(1, '', '', left.peers as never, 1, 3);
+    await expectCode(pd.regionHeartbeat(heartbeat(old)), PdErrorCode.StaleEpoch);
+  });
+});
+
 describe('region heartbeats', () => {
   it('refuse an older epoch for the same id and change nothing', async () => {
     const { pd, storage, r1 } = await threeStores();
@@ -50,7 +106,7 @@ describe('region heartbeats', () => {
     if (isPdError(err)) expect(err.details.currentRegions?.[0]?.epoch.confVer).toBe(3);
   });
 
-  it('accept a split reported parent first, then the new region', async () => {
+  it('with no split grace, accept a split reported parent first, then the new region', async () => {
     const { pd, r1 } = await threeStores();
     const left = region(1, '', 'm', r1.peers as never, 2, 3);
     const right = region(5, 'm', '', peers([501, 1], [502, 2], [503, 3]), 2, 3);
@@ -62,7 +118,7 @@ describe('region heartbeats', () => {
     pd.clusterMeta.checkInvariants();
   });
 
-  it('accept a split reported new region first: it replaces the parent, which returns shrunk', async () => {
+  it('with no split grace, accept a split reported new region first: it replaces the parent, which returns shrunk', async () => {
     const { pd, r1 } = await threeStores();
     const right = region(5, 'm', '', peers([501, 1], [502, 2], [503, 3]), 2, 3);
     await pd.regionHeartbeat(heartbeat(right));

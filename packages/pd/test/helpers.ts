@@ -63,6 +63,12 @@ export function heartbeat(
   return { region: r, leader, ...rest };
 }
 
+/**
+ * Unit tests report a split's halves one heartbeat at a time, so they take each report at
+ * once (no split grace) unless they set splitReportGraceMs themselves.
+ */
+const UNIT_DEFAULTS: PdConfigInput = { splitReportGraceMs: 0 };
+
 /** A PD on a fresh (or given) in-memory storage, serving. */
 export async function startPd(
   options: { storage?: MemoryMetaStorage; clock?: ManualClock; config?: PdConfigInput } = {},
@@ -73,7 +79,7 @@ export async function startPd(
     clusterId: CLUSTER_ID,
     storage,
     clock,
-    ...(options.config ? { config: options.config } : {}),
+    config: { ...UNIT_DEFAULTS, ...options.config },
   });
   await pd.becomeLeader();
   return { pd, storage, clock };

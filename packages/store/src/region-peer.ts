@@ -157,6 +157,19 @@ export class RegionPeer {
     this.readsAwaitingApply = still;
   }
 
+  /**
+   * Fails the reads whose read index is not yet known. Called when this peer's role or
+   * leader changes: a deposed leader forgets its pending ReadIndex rounds, and a request
+   * forwarded to a leader that died is never answered, so without this they would wait
+   * for their deadline. Reads that already have a read index stay: it remains valid.
+   */
+  failUnconfirmedReads(outcome: WriteOutcome & { ok: false }): void {
+    for (const r of this.readsQueued) r.serve(outcome);
+    this.readsQueued = [];
+    for (const reads of this.readsAwaitingIndex.values()) for (const r of reads) r.serve(outcome);
+    this.readsAwaitingIndex.clear();
+  }
+
   /** Fails every waiting read and write (the peer is going away or lost its role). */
   failAll(outcome: WriteOutcome & { ok: false }, includeWrites: boolean): void {
     for (const r of this.readsQueued) r.serve(outcome);

@@ -18,7 +18,7 @@ import { noteQuiesce } from './hibernation.js';
 import { maybeCompactLog } from './log-gc.js';
 import { messageToProto } from './raft-codec.js';
 import { fromProtoRegion } from './region.js';
-import { proposalDropped } from './region-errors.js';
+import { notLeader, proposalDropped } from './region-errors.js';
 import type { RegionPeer } from './region-peer.js';
 import { generateSnapshots, sendSnapshot } from './snapshots.js';
 import type { Store } from './store.js';
@@ -49,6 +49,12 @@ async function iterate(store: Store): Promise<void> {
     startReads(store, peer);
     if (!peer.node.hasReady()) continue;
     const ready = peer.node.ready();
+    if (ready.softState && !peer.isLeader) {
+      peer.failUnconfirmedReads({
+        ok: false,
+        regionError: notLeader(peer.region, peer.leaderPeerId),
+      });
+    }
     send(store, peer, ready.messages);
     const regionId = peer.region.id;
 

@@ -142,4 +142,35 @@ describe('store faults', () => {
     await c.restart(follower);
     await c.tickUntil(() => c.dataOf(follower).length === 30, 300, 'catch up by snapshot');
   });
+
+  it('a read waiting on a deposed leader fails at once with NotLeader, not at its deadline', async () => {
+    const c = await StoreCluster.create({ stores: 3, regions: [regionOn(1, [1, 2, 3])], seed: 5 });
+    await c.tickUntil(() => c.leaderOf(1) !== undefined, 200, 'a leader');
+    await c.put('a', '1');
+    const old = c.leaderStore(1)!;
+    const others = [1, 2, 3].filter((id) => id !== old.id);
+    c.hub.isolate(old.id, others);
+    // The isolated leader cannot confirm its leadership: the read waits.
+    const peer = old.store.peers.get(1)!;
+    const read = old.kv.handle({
+      id: 99,
+      get: { context: { regionId: 1, epoch: peer.region.epoch }, key: key('a') },
+    });
+    let answered: Awaited<typeof read> | undefined;
+    void read.then((r) => {
+      answered = r;
+    });
+    await c.tickUntil(
+      () => others.some((id) => c.node(id).store.peers.get(1)!.isLeader),
+      300,
+      'a new leader among the others',
+    );
+    expect(answered).toBeUndefined();
+    c.hub.heal();
+    const ticks = await c.tickUntil(() => answered !== undefined, 100, 'the read to be answered');
+    // Far sooner than the request deadline (200 ticks).
+    expect(ticks).toBeLessThan(50);
+    expect(answered!.regionError?.notLeader).toBeTruthy();
+    expect(Number(answered!.regionError!.notLeader!.leader?.storeId)).not.toBe(old.id);
+  });
 });

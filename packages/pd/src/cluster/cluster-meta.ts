@@ -12,12 +12,14 @@ import { assert } from '../assert.js';
 import type { Clock } from '../clock.js';
 import type { PdConfig } from '../config.js';
 import { invalidArgument, PdError, PdErrorCode } from '../errors.js';
-import { describeRegion } from '../meta/epoch.js';
+import { describeRegion, isEpochStale } from '../meta/epoch.js';
+import { bytesEqual, toHex } from '../meta/keys.js';
 import type { RegionMeta, StoreMeta, StoreState } from '../meta/types.js';
 import { encodeRegion, encodeStore } from '../storage/meta-codec.js';
 import { BOOTSTRAP_KEY, regionKey, storeKey } from '../storage/meta-keys.js';
 import type { MetaWrite } from '../storage/meta-storage.js';
 import type { MetaWriter } from '../storage/meta-writer.js';
+import { firstUncovered } from './coverage.js';
 import {
   type RegionHeartbeat,
   type RegionInfo,
@@ -187,9 +189,70 @@ export class ClusterMeta {
    * changed description is durable.
    */
   async regionHeartbeat(hb: RegionHeartbeat): Promise<RegionInfo> {
+    return (await this.regionReports([hb]))[0]!;
+  }
+
+  /**
+   * Several region reports taken together (both halves of a split): they are checked as one
+   * for keys they would leave without a region, then applied back to back before anything
+   * is awaited, so no lookup sees the state between them.
+   */
+  async regionReports(hbs: readonly RegionHeartbeat[]): Promise<RegionInfo[]> {
     this.requireBootstrapped();
-    validateRegion(hb.region);
-    validateLeader(hb.region, hb.leader);
+    for (const hb of hbs) {
+      validateRegion(hb.region);
+      validateLeader(hb.region, hb.leader);
+    }
+    this.holdIfGap(hbs);
+    return Promise.all(hbs.map((hb) => this.applyReport(hb)));
+  }
+
+  /** Since when each region's reports have been held back for leaving a gap. */
+  private readonly heldSince = new Map<number, number>();
+
+  /**
+   * Throws PD_ERR_SPLIT_PENDING if accepting `hbs` would leave keys that some region covers
+   * now without any, until the region's reports have been held for splitReportGraceMs.
+   * Stale reports pass through: applying them throws PD_ERR_STALE_EPOCH.
+   */
+  private holdIfGap(hbs: readonly RegionHeartbeat[]): void {
+    const removed: RegionMeta[] = [];
+    for (const hb of hbs) {
+      const previous = this.regions.get(hb.region.id);
+      if (previous && isEpochStale(hb.region.epoch, previous.meta.epoch)) return;
+      if (previous && sameRange(previous.meta, hb.region)) continue;
+      if (previous) removed.push(previous.meta);
+      for (const e of this.tree.overlapping(hb.region.startKey, hb.region.endKey)) {
+        const other = this.regions.get(e.id)!;
+        if (other.meta.epoch.version > hb.region.epoch.version) return;
+        removed.push(other.meta);
+      }
+    }
+    const ids = hbs.map((hb) => hb.region.id);
+    const gap = firstUncovered(
+      removed,
+      hbs.map((hb) => hb.region),
+    );
+    if (!gap) {
+      for (const id of ids) this.heldSince.delete(id);
+      return;
+    }
+    const now = this.clock.now();
+    const since = this.heldSince.get(ids[0]!) ?? now;
+    if (now - since >= this.config.splitReportGraceMs) {
+      for (const id of ids) this.heldSince.delete(id);
+      return;
+    }
+    this.heldSince.set(ids[0]!, since);
+    throw new PdError(
+      PdErrorCode.SplitPending,
+      `${describeRegion(hbs[0]!.region)} alone would leave keys [${toHex(gap.startKey)}, ${toHex(gap.endKey)}) without a region; waiting for the rest of the split to be reported`,
+      true,
+      { regionId: ids[0]! },
+    );
+  }
+
+  private async applyReport(hb: RegionHeartbeat): Promise<RegionInfo> {
     const leaderStore = this.requireStore(hb.leader.storeId);
     if (leaderStore.meta.state === 'tombstone') throw tombstone(hb.leader.storeId);
     const plan = planRegionUpdate(hb.region, (id) => this.regions.get(id), this.tree);
@@ -328,6 +391,7 @@ export class ClusterMeta {
     this.tree.remove(info.meta);
     this.regions.delete(info.meta.id);
     this.index.remove(info);
+    this.heldSince.delete(info.meta.id);
     if (info.lastHeartbeatMs !== undefined) this.reported--;
   }
 
@@ -359,4 +423,8 @@ function tombstone(storeId: number): PdError {
   return new PdError(PdErrorCode.StoreTombstone, `store ${storeId} was removed for good`, false, {
     storeId,
   });
+}
+
+function sameRange(a: RegionMeta, b: RegionMeta): boolean {
+  return bytesEqual(a.startKey, b.startKey) && bytesEqual(a.endKey, b.endKey);
 }

@@ -4,8 +4,8 @@
  * moves the tail of the array (a memmove), which stays well under a millisecond up to about a
  * million regions, far beyond what one Atoll cluster holds. A B-tree would be the next step.
  *
- * Invariant: entries are sorted by startKey and no two overlap. Gaps are allowed (a split's
- * new region may report before its parent's shrunk range does).
+ * Invariant: entries are sorted by startKey and no two overlap. Gaps are allowed (a split
+ * half reported alone after the grace period of cluster-meta.ts).
  *
  * Not here: epochs or staleness (region-update.ts decides what replaces what).
  */
