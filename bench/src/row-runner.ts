@@ -234,6 +234,9 @@ export async function runRow(
     for (const t of timers) clearTimeout(t);
     for (const ch of channels) ch.port1.close();
   }
+  // The workers may finish a hair before the end timer fires (it was cleared above): read
+  // the end now, as for the CPU below.
+  if (metricsEnd === noMetrics && metricsStart !== noMetrics) metricsEnd = sampleMetrics();
   const [m0, m1] = await Promise.all([metricsStart, metricsEnd]);
   const storeStats = [...m1.keys()]
     .filter((name) => m0.has(name))

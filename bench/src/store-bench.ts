@@ -12,6 +12,25 @@ import { cpuSeconds } from '@atoll/store/testing';
 import { machineConditions, printConditions, printTable } from './conditions.js';
 import { launchStaticCluster, until } from './static-cluster-launcher.js';
 
+const USAGE = `Usage: pnpm bench:store [options]
+
+Raw put writes/s and latency of 3 store processes (static regions, no PD) by region count
+and concurrency, then the CPU of a store holding many idle regions.
+
+Options:
+  --regions <list>       region counts to sweep (default: 1,16,256)
+  --concurrency <list>   concurrent puts to sweep (default: 1,16,64,256)
+  --seconds <s>          seconds measured per row (default: 5)
+  --value-bytes <n>      value size (default: 128)
+  --idle-regions <n>     regions for the idle-CPU measurement, 0 to skip (default: 10000)
+  --idle-seconds <s>     seconds the idle CPU is measured over (default: 10)
+  --only <part>          run only "writes" or "idle"
+  -h, --help             this text`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : fallback;
@@ -136,8 +155,9 @@ async function main(): Promise<void> {
     regions: regionCounts.join(', '),
     concurrency: concurrencies.join(', '),
   });
-  await writeSweep();
-  if (idleRegions > 0) {
+  const only = arg('only', '');
+  if (only !== 'idle') await writeSweep();
+  if (idleRegions > 0 && only !== 'writes') {
     printConditions('Idle regions', {
       regionsPerStore: idleRegions,
       hibernation: 'on (default)',

@@ -39,8 +39,13 @@ export interface SplitResult {
 }
 
 export interface ApplyResult {
-  /** Run after the batch is durable: answers proposals. */
+  /** Answers to client writes: may run as soon as the entries are applied to the batch. */
   readonly callbacks: (() => void)[];
+  /**
+   * Answers to membership changes and splits: run only once the batch is durable and the
+   * Raft node knows the entry applied (the next change is refused until then).
+   */
+  readonly afterApplied: (() => void)[];
   readonly lastIndex: number;
   readonly splits: SplitResult[];
   /** The peer itself left the region. */
@@ -65,6 +70,7 @@ export function applyEntries(
 ): ApplyResult {
   const result: ApplyResult = {
     callbacks: [],
+    afterApplied: [],
     lastIndex: peer.appliedIndex,
     splits: [],
     removedSelf: false,
@@ -74,14 +80,17 @@ export function applyEntries(
   const before = peer.region;
   for (const entry of entries) {
     let outcome: WriteOutcome = { ok: true };
+    let admin = false;
     if (entry.type === EntryType.ConfChange) {
+      admin = true;
       outcome = applyConfChangeEntry(peer, entry, ctx);
       if (!inConfState(peer.confState, peer.peerId)) removedSelf = true;
     } else if (entry.data.length > 0) {
       const cmd = decodeCommand(entry.data);
+      admin = cmd.split !== undefined;
       outcome = cmd.split ? applySplit(peer, cmd, ctx, result.splits) : applyWrites(peer, cmd, ctx);
     }
-    resolveProposal(peer, entry, outcome, result.callbacks);
+    resolveProposal(peer, entry, outcome, admin ? result.afterApplied : result.callbacks);
   }
   const last = entries[entries.length - 1];
   return {

@@ -64,6 +64,9 @@ export class RegionPeer {
   writtenKeys = 0;
   writtenBytes = 0;
 
+  /** Removed from its region by an applied change; nothing more is written for it. */
+  removed = false;
+
   /**
    * Stores of peers we have heard from. A peer created empty (to be initialized by a
    * snapshot) knows no region members yet, but must answer the leader that contacted it.

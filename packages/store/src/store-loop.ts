@@ -4,10 +4,16 @@
  *  2. sends the messages that are safe now (a leader's appends) batched per store;
  *  3. writes every peer's log entries and hard state, and applies committed entries with
  *     each region's applied index, into ONE batch, committed with ONE fsync;
- *  4. reports the Readys persisted, sends what had to wait for durability (votes, acks),
- *     answers the clients whose writes were applied, serves reads that may now be served.
- * The next iteration starts as soon as this one's batch is durable; everything that arrived
- * meanwhile rides in it (group commit).
+ *  4. once that batch is durable: reports the Readys persisted, sends what had to wait for
+ *     durability (votes, acks), serves reads that may now be served.
+ * Clients whose writes were applied are answered in step 3 already: their entries were
+ * committed (durable on a majority) before they were applied.
+ *
+ * Iterations are pipelined: while up to PIPELINE_DEPTH batches are being committed, the next
+ * iteration already collects what arrived meanwhile. Storage commits batches in order, and
+ * step 4 runs in order too, so each Ready is reported persisted only after every earlier
+ * one. Applying reads through a chain of overlays, so a batch sees the writes of the batches
+ * still in flight before it.
  */
 
 import { atoll } from '@atoll/proto';
@@ -30,22 +36,75 @@ interface PeerWork {
   readonly applied: ApplyResult | undefined;
 }
 
-/** Runs iterations until no peer is left to process. */
-export async function runLoop(store: Store): Promise<void> {
-  while (store.dirty.size > 0 && !store.stopped) {
-    await iterate(store);
-  }
+/**
+ * Batches committing at once. Up to 4 share LMDB transactions and fsyncs (measured 1.6-3.5x
+ * more batches/s than one at a time); more would only hold more memory in flight.
+ */
+export const PIPELINE_DEPTH = 4;
+
+interface InFlight {
+  done: Promise<void>;
+  readonly overlay: WriteOverlay;
 }
 
-async function iterate(store: Store): Promise<void> {
+/** Runs iterations until no peer is left to process and every batch is durable. */
+export async function runLoop(store: Store): Promise<void> {
+  const inflight: InFlight[] = [];
+  let tail: Promise<void> = Promise.resolve();
+  while (!store.stopped) {
+    if (store.snapshotRequests.size > 0) {
+      // A snapshot must see exactly the applied state: drain the pipeline first.
+      await tail;
+      if (store.stopped) break;
+      generateSnapshots(store);
+    }
+    if (store.dirty.size > 0 && inflight.length < PIPELINE_DEPTH) {
+      const parent = inflight[inflight.length - 1]?.overlay;
+      const prepared = prepare(store, parent);
+      if (!prepared) continue;
+      const previous = tail;
+      const entry: InFlight = { overlay: prepared.overlay, done: Promise.resolve() };
+      entry.done = (async () => {
+        await prepared.commit;
+        await previous;
+        finish(store, prepared.work);
+        // The next batch no longer needs this one's overlay: its writes are in storage.
+        const at = inflight.indexOf(entry);
+        inflight[at + 1]?.overlay.detachParent();
+        inflight.splice(at, 1);
+      })();
+      // A failed commit is thrown to whoever awaits it (runLoop fails the store); this keeps
+      // the batches queued behind it from being reported as unhandled as well.
+      entry.done.catch(() => {});
+      tail = entry.done;
+      inflight.push(entry);
+      // Let what arrived meanwhile (messages, proposals) reach the next iteration.
+      await new Promise<void>((resolve) => store.env.defer(resolve));
+      continue;
+    }
+    if (inflight.length === 0) break;
+    await inflight[0]!.done;
+  }
+  await tail;
+  if (!store.stopped && store.snapshotRequests.size > 0) generateSnapshots(store);
+}
+
+interface Prepared {
+  readonly work: PeerWork[];
+  readonly overlay: WriteOverlay;
+  readonly commit: Promise<void>;
+}
+
+/** Steps 1-3: collects Readys into one batch and starts committing it. */
+function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | undefined {
   const peers = store.dirty;
   store.dirty = new Set();
   const batch = store.storage.newBatch();
-  const overlay = new WriteOverlay(batch);
+  const overlay = new WriteOverlay(batch, parent);
   const work: PeerWork[] = [];
 
   for (const peer of peers) {
-    if (!store.peers.has(peer.region.id)) continue;
+    if (!store.peers.has(peer.region.id) || peer.removed) continue;
     startReads(store, peer);
     if (!peer.node.hasReady()) continue;
     const ready = peer.node.ready();
@@ -71,8 +130,15 @@ async function iterate(store: Store): Promise<void> {
         storage: store.storage,
         overlay,
         storeId: store.storeId,
-        regionExists: (id) => store.peers.has(id) || store.tombstones.has(id),
+        regionExists: (id) =>
+          store.peers.has(id) || store.tombstones.has(id) || store.pendingSplits.has(id),
       });
+      for (const split of applied.splits) store.pendingSplits.add(split.right.id);
+      // The writes are committed (durable on a majority, and here) and their outcome is
+      // decided: answer now rather than after this batch's fsync. A read still waits for the
+      // batch (the applied index moves only once it is durable), and a crash before then
+      // replays these entries from the log with the same outcome.
+      for (const cb of applied.callbacks) cb();
     }
     if (applied && !applied.removedSelf)
       maybeCompactLog(peer, batch, store.config.logCompactEntries);
@@ -80,6 +146,8 @@ async function iterate(store: Store): Promise<void> {
       // This store left the region: its data and log go in the same batch as the tombstone.
       batch.clearRange(peer.region.startKey, peer.region.endKey);
       batch.destroyRegionLog(regionId);
+      // Nothing more may be written for it, even before the batch is durable.
+      peer.removed = true;
     }
     if (ready.snapshot || applied?.regionChanged || applied?.removedSelf) {
       batch.setRegionState({
@@ -97,9 +165,9 @@ async function iterate(store: Store): Promise<void> {
 
   // Appends go out while our own write is in flight (Raft thesis §10.2.1).
   store.transport.flush();
-  if (work.length > 0) {
-    const started = store.env.now();
-    await batch.commit();
+  if (work.length === 0) return undefined;
+  const started = store.env.now();
+  const commit = batch.commit().then(() => {
     const m = store.metrics;
     m.fsyncSeconds.observe((store.env.now() - started) / 1000);
     m.batchRegions.observe(work.length);
@@ -114,18 +182,23 @@ async function iterate(store: Store): Promise<void> {
     m.batchEntries.observe(entries);
     m.batchApplied.observe(appliedCount);
     m.messagesPerIteration.observe(messages);
-  }
+  });
+  return { work, overlay, commit };
+}
 
+/** Step 4, once the batch is durable (and every earlier one). */
+function finish(store: Store, work: PeerWork[]): void {
   for (const { peer, ready, applied } of work) {
     peer.node.persisted(ready.number);
     send(store, peer, ready.messagesAfterPersist);
     if (applied) {
       peer.node.applied(applied.lastIndex);
       if (applied.regionChanged) store.regionsChanged();
-      for (const cb of applied.callbacks) cb();
+      for (const cb of applied.afterApplied) cb();
       for (const split of applied.splits) {
         if (peer.isLeader)
           for (const l of store.splitListeners) l(split.left, split.right, peer.peerId);
+        store.pendingSplits.delete(split.right.id);
         const right = store.createPeer({
           region: split.right,
           peerId: split.rightPeerId,
@@ -142,10 +215,9 @@ async function iterate(store: Store): Promise<void> {
       if (applied.removedSelf) store.destroyPeer(peer);
     }
     peer.serveReadsUpTo(peer.appliedIndex);
-    if (peer.node.hasReady()) store.dirty.add(peer);
+    if (!peer.removed && peer.node.hasReady()) store.dirty.add(peer);
   }
   store.transport.flush();
-  generateSnapshots(store);
 }
 
 /** Tags queued reads with a ReadIndex request (one per batch of reads). */

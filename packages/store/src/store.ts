@@ -85,6 +85,8 @@ export class Store implements TransportHandlers {
   readonly active = new Set<RegionPeer>();
   /** Peers touched since the last loop iteration. */
   dirty = new Set<RegionPeer>();
+  /** Regions created by a split whose batch is not durable yet: not to be created from messages. */
+  readonly pendingSplits = new Set<number>();
   /** Peers asking for a snapshot to be generated between batches. */
   readonly snapshotRequests = new Set<RegionPeer>();
   tick = 0;
@@ -385,6 +387,8 @@ export class Store implements TransportHandlers {
    */
   private maybeCreateFromMessage(env: RaftEnvelope): RegionPeer | undefined {
     const regionId = Number(env.regionId ?? 0);
+    // A split here is creating it as we speak (its batch is not durable yet).
+    if (this.pendingSplits.has(regionId)) return undefined;
     const toPeer = env.toPeer;
     if (!toPeer || Number(toPeer.storeId) !== this.storeId) return undefined;
     const removed = this.tombstones.get(regionId);

@@ -18,7 +18,16 @@ export class WriteOverlay {
   private readonly points = new Map<string, { seq: number; value: Uint8Array | undefined }>();
   private readonly ranges: RangeDelete[] = [];
 
-  constructor(private readonly batch: StoreBatch) {}
+  constructor(
+    private readonly batch: StoreBatch,
+    /** The overlay of the batch committing before this one, until it is durable. */
+    private parent: WriteOverlay | undefined = undefined,
+  ) {}
+
+  /** The parent's batch is durable: its writes are visible in storage now. */
+  detachParent(): void {
+    this.parent = undefined;
+  }
 
   put(key: Uint8Array, value: Uint8Array): void {
     this.points.set(hex(key), { seq: ++this.seq, value });
@@ -47,7 +56,7 @@ export class WriteOverlay {
     }
     if (point && point.seq > rangeSeq) return point.value;
     if (rangeSeq > 0) return undefined;
-    return storage.get(key);
+    return this.parent ? this.parent.get(key, storage) : storage.get(key);
   }
 }
 
