@@ -12,8 +12,33 @@
  *   store died; this is the guard against that storm.
  */
 
+import { Role } from '@atoll/raft';
 import type { RegionPeer } from './region-peer.js';
 import type { Store } from './store.js';
+
+/**
+ * A store presumed down was heard from again (it was only slow: an overloaded machine
+ * stalls event loops for longer than storeDownTicks). The followers woken for it that
+ * still follow the same leader there go back to sleep, their election clock reset: left
+ * awake they would time out against a leader that sleeps and sends nothing, and elect a
+ * new one, which under load turns into endless elections across thousands of regions.
+ * Those not yet woken stay asleep.
+ */
+function resleep(store: Store, storeId: number): void {
+  for (const peer of store.wakeQueue) {
+    if (peer.leaderStoreId() === storeId) store.wakeQueue.delete(peer);
+  }
+  for (const [peer, leaderStore] of store.wokenForDownStore) {
+    if (leaderStore !== storeId) continue;
+    store.wokenForDownStore.delete(peer);
+    const raft = peer.node.raft;
+    if (raft.role !== Role.Follower || peer.leaderStoreId() !== storeId) continue;
+    if (peer.hasPendingWork()) continue;
+    raft.electionElapsed = 0;
+    peer.quiescent = true;
+    store.active.delete(peer);
+  }
+}
 
 /** Wakes a hibernating peer: it ticks again from now on. */
 export function wake(store: Store, peer: RegionPeer): void {
@@ -74,6 +99,7 @@ export function onTickHibernation(store: Store): void {
       }
     } else if (!silent && store.downStores.has(storeId)) {
       store.downStores.delete(storeId);
+      resleep(store, storeId);
     }
   }
   let woken = 0;
@@ -81,5 +107,6 @@ export function onTickHibernation(store: Store): void {
     if (woken++ >= wakePerTick) break;
     store.wakeQueue.delete(peer);
     wake(store, peer);
+    store.wokenForDownStore.set(peer, peer.leaderStoreId());
   }
 }

@@ -94,6 +94,8 @@ export class Store implements TransportHandlers {
   readonly lastHeard = new Map<number, number>();
   /** Followers to wake because their leader's store went silent, at most wakePerTick a tick. */
   readonly wakeQueue = new Set<RegionPeer>();
+  /** Followers woken because their leader's store went silent, by that store. */
+  readonly wokenForDownStore = new Map<RegionPeer, number>();
   /** Peer stores presumed down (silent for storeDownTicks). */
   readonly downStores = new Set<number>();
   private peerStoresCache: Set<number> | undefined;
@@ -209,6 +211,7 @@ export class Store implements TransportHandlers {
     this.dirty.delete(peer);
     this.tombstones.set(peer.region.id, peer.peerId);
     this.wakeQueue.delete(peer);
+    this.wokenForDownStore.delete(peer);
     this.regionsChanged();
     this.logger.info(
       { store: this.storeId, region: peer.region.id },

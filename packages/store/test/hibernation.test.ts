@@ -85,4 +85,39 @@ describe('hibernation', () => {
       put: { context, key: key(`${Buffer.from(start).toString()}z`), value: key('after') },
     }));
   });
+
+  it('a store that was only slow: the followers woken for it go back to sleep, no election', async () => {
+    const c = await StoreCluster.create({
+      stores: 3,
+      regions: manyRegions(20),
+      seed: 4,
+      config: { quiesceAfterTicks: 10, storeDownTicks: 10, storeHeartbeatTicks: 2 },
+    });
+    await c.tickUntil(() => [...Array(20).keys()].every((i) => c.leaderOf(i + 1)), 300, 'leaders');
+    await c.tickUntil(
+      () => [1, 2, 3].every((s) => c.node(s).store.active.size === 0),
+      300,
+      'all regions to hibernate',
+    );
+    const ledBy1 = [...Array(20).keys()]
+      .map((i) => i + 1)
+      .filter((r) => c.leaderStore(r)?.id === 1);
+    expect(ledBy1.length).toBeGreaterThan(0);
+    const terms = () => ledBy1.map((r) => c.node(2).store.peers.get(r)!.node.raft.term);
+    const termsBefore = terms();
+    // Store 1 stalls: nothing it sends arrives for a while, long enough to be presumed down.
+    c.hub.hold(1, 2);
+    c.hub.hold(1, 3);
+    await c.tickUntil(() => c.node(2).store.downStores.has(1), 100, 'store 1 presumed down');
+    await c.tick(1);
+    expect(c.node(2).store.active.size).toBeGreaterThan(0);
+    // It was only slow: what it sent arrives, and it is heard from again.
+    c.hub.release(1, 2);
+    c.hub.release(1, 3);
+    await c.tickUntil(() => !c.node(2).store.downStores.has(1), 20, 'store 1 heard again');
+    await c.tick(100);
+    expect(terms()).toEqual(termsBefore);
+    for (const r of ledBy1) expect(c.leaderStore(r)?.id, `region ${r}`).toBe(1);
+    expect([1, 2, 3].map((s) => c.node(s).store.active.size)).toEqual([0, 0, 0]);
+  });
 });
