@@ -7,7 +7,13 @@
 import { atoll } from '@atoll/proto';
 import type { StorageEngine } from '@atoll/storage';
 import { fromProtoRegion, toProtoRegion } from './region.js';
-import type { RegionLog, RegionState, StoreBatch, StoreStorage } from './storage-port.js';
+import type {
+  RegionLog,
+  RegionState,
+  SnapshotChunks,
+  StoreBatch,
+  StoreStorage,
+} from './storage-port.js';
 
 const EMPTY_CONF = {
   voters: [],
@@ -107,7 +113,7 @@ export class EngineStoreStorage implements StoreStorage {
     return this.engine.scan(o);
   }
 
-  exportRange(start: Uint8Array, end: Uint8Array): AsyncIterable<Uint8Array> {
+  exportRange(start: Uint8Array, end: Uint8Array): SnapshotChunks {
     return this.engine.exportRange(start, end);
   }
 

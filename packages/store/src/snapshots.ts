@@ -17,19 +17,58 @@ import { RaftError, RaftErrorCode, type Snapshot, SnapshotStatus } from '@atoll/
 import type { RaftEnvelope } from './env/transport.js';
 import { toProtoRegion } from './region.js';
 import type { RegionPeer } from './region-peer.js';
+import type { SnapshotChunks } from './storage-port.js';
 import type { Store } from './store.js';
 
 interface GeneratedSnapshot {
   readonly snapshot: Snapshot;
-  readonly chunks: AsyncIterable<Uint8Array>;
+  readonly chunks: SnapshotChunks;
+  /** Store tick it was generated at. */
+  readonly tick: number;
 }
 
-const generated = new WeakMap<RegionPeer, GeneratedSnapshot>();
+/**
+ * Generated snapshots not yet sent, per store. Each pins an LMDB reader slot (126 per
+ * environment): a store that pinned one for every region a lagging store needs crashed with
+ * MDB_READERS_FULL. So at most MAX_PINNED wait at once, and one not sent within UNSENT_TICKS
+ * (Raft chose otherwise: the follower caught up, leadership moved) is released; a later
+ * request generates a fresh one.
+ */
+const generatedByStore = new WeakMap<Store, Map<RegionPeer, GeneratedSnapshot>>();
+const MAX_PINNED = 16;
+const UNSENT_TICKS = 200;
+
+function generatedOf(store: Store): Map<RegionPeer, GeneratedSnapshot> {
+  let m = generatedByStore.get(store);
+  if (!m) {
+    m = new Map();
+    generatedByStore.set(store, m);
+  }
+  return m;
+}
+
+/** Releases generated snapshots that went unsent too long or whose peer is gone. */
+function sweepGenerated(store: Store): void {
+  const generated = generatedOf(store);
+  for (const [peer, g] of generated) {
+    if (store.tick - g.tick >= UNSENT_TICKS || !store.peers.has(peer.region.id) || peer.removed) {
+      generated.delete(peer);
+      g.chunks.release();
+    }
+  }
+}
+
+/** Releases every generated snapshot (the store is stopping). */
+export function releaseSnapshots(store: Store): void {
+  const generated = generatedOf(store);
+  for (const g of generated.values()) g.chunks.release();
+  generated.clear();
+}
 
 /** The snapshot source a region's log hands to the Raft core. */
 export function snapshotSource(store: Store, peer: RegionPeer): () => Snapshot {
   return () => {
-    const g = generated.get(peer);
+    const g = generatedOf(store).get(peer);
     if (g) return g.snapshot;
     store.snapshotRequests.add(peer);
     store.markDirty(peer);
@@ -44,16 +83,21 @@ export function snapshotSource(store: Store, peer: RegionPeer): () => Snapshot {
 
 /** Generates requested snapshots; called between iterations (data == applied index). */
 export function generateSnapshots(store: Store): void {
+  sweepGenerated(store);
+  const generated = generatedOf(store);
   for (const peer of store.snapshotRequests) {
     store.snapshotRequests.delete(peer);
     if (!store.peers.has(peer.region.id)) continue;
+    // Too many waiting: Raft asks again on its next attempt to send one.
+    if (generated.size >= MAX_PINNED && !generated.has(peer)) continue;
+    generated.get(peer)?.chunks.release();
     const index = peer.appliedIndex;
     const snapshot: Snapshot = {
       metadata: { index, term: peer.node.raft.log.term(index), confState: peer.confState },
       data: atoll.meta.Region.encode(toProtoRegion(peer.region)).finish(),
     };
     const chunks = store.storage.exportRange(peer.region.startKey, peer.region.endKey);
-    generated.set(peer, { snapshot, chunks });
+    generated.set(peer, { snapshot, chunks, tick: store.tick });
     store.markDirty(peer);
   }
 }
@@ -65,6 +109,7 @@ export function sendSnapshot(
   toStore: number,
   envelope: RaftEnvelope,
 ): void {
+  const generated = generatedOf(store);
   const g = generated.get(peer);
   generated.delete(peer);
   const toPeer = Number(envelope.toPeer?.id ?? 0);
@@ -80,6 +125,8 @@ export function sendSnapshot(
   store.transport.sendSnapshot(toStore, envelope, g.chunks).then(
     () => report(SnapshotStatus.Finished),
     (e: unknown) => {
+      // Refused before reading (too many in flight, transport closed): free the view.
+      g.chunks.release();
       store.logger.warn(
         { region: peer.region.id, toStore, error: String(e) },
         'sending a snapshot failed',

@@ -87,7 +87,7 @@ export interface StoreStorage {
    * The data of [start, end) as of now (the current committed state), in bounded chunks, for
    * a snapshot. The view is fixed when this is called, however late the chunks are read.
    */
-  exportRange(start: Uint8Array, end: Uint8Array): AsyncIterable<Uint8Array>;
+  exportRange(start: Uint8Array, end: Uint8Array): SnapshotChunks;
   /**
    * Receives a snapshot's data into a staging area (not yet visible). A later batch's
    * installStagedSnapshot makes it the region's data; dropStagedSnapshot discards it.
@@ -95,4 +95,10 @@ export interface StoreStorage {
   stageSnapshot(regionId: number, chunks: AsyncIterable<Uint8Array>): Promise<void>;
   dropStagedSnapshot(regionId: number): void;
   close(): Promise<void>;
+}
+
+/** A snapshot's data stream. It pins a storage view (an LMDB reader slot) until read to the end or released. */
+export interface SnapshotChunks extends AsyncIterable<Uint8Array> {
+  /** Frees the pinned view of a stream that will not be read (idempotent). */
+  release(): void;
 }

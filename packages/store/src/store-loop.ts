@@ -83,7 +83,17 @@ export async function runLoop(store: Store): Promise<void> {
       continue;
     }
     if (inflight.length === 0) break;
-    await inflight[0]!.done;
+    // Wait for the oldest batch, or for new work if the pipeline has room for it: a
+    // follower's next append must not queue behind the fsync of its previous one.
+    if (inflight.length < PIPELINE_DEPTH) {
+      const arrived = new Promise<void>((resolve) => {
+        store.loopWaiter = resolve;
+      });
+      await Promise.race([inflight[0]!.done, arrived]);
+      store.loopWaiter = undefined;
+    } else {
+      await inflight[0]!.done;
+    }
   }
   await tail;
   if (!store.stopped && store.snapshotRequests.size > 0) generateSnapshots(store);

@@ -40,7 +40,7 @@ import {
   type WriteOutcome,
 } from './region-peer.js';
 import { moveLeadersAway } from './shutdown.js';
-import { receiveSnapshot, snapshotSource } from './snapshots.js';
+import { receiveSnapshot, releaseSnapshots, snapshotSource } from './snapshots.js';
 import type { RegionState, StoreStorage } from './storage-port.js';
 import type { StoreConfig } from './store-config.js';
 import type { StoreEnv } from './store-env.js';
@@ -148,6 +148,7 @@ export class Store implements TransportHandlers {
     };
     for (const peer of this.peers.values()) peer.failAll(outcome, true);
     while (this.looping) await new Promise<void>((resolve) => this.env.defer(resolve));
+    releaseSnapshots(this);
   }
 
   /**
@@ -243,7 +244,15 @@ export class Store implements TransportHandlers {
     this.scheduleLoop();
   }
 
+  /** Set while the loop waits for a batch to commit: new work wakes it to prepare the next. */
+  loopWaiter: (() => void) | undefined;
+
   scheduleLoop(): void {
+    if (this.looping && this.loopWaiter) {
+      const wakeLoop = this.loopWaiter;
+      this.loopWaiter = undefined;
+      wakeLoop();
+    }
     if (this.loopScheduled || this.looping || this.stopped) return;
     this.loopScheduled = true;
     this.env.defer(() => {

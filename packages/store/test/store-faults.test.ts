@@ -4,8 +4,42 @@
  */
 
 import { ConfChangeTransition, ConfChangeType } from '@atoll/raft';
+import { openMemoryEngine } from '@atoll/storage';
 import { describe, expect, it } from 'vitest';
+import { EngineStoreStorage } from '../src/engine-storage.js';
+import type { SnapshotChunks } from '../src/storage-port.js';
 import { key, regionOn, StoreCluster } from '../src/testing/index.js';
+
+/** Storage that counts snapshot streams still pinning a view (an LMDB reader slot). */
+class PinCountingStorage extends EngineStoreStorage {
+  live = 0;
+  max = 0;
+  override exportRange(start: Uint8Array, end: Uint8Array): SnapshotChunks {
+    const chunks = super.exportRange(start, end);
+    this.live++;
+    this.max = Math.max(this.max, this.live);
+    let done = false;
+    const finish = () => {
+      if (!done) {
+        done = true;
+        this.live--;
+      }
+    };
+    return {
+      release() {
+        chunks.release();
+        finish();
+      },
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const c of chunks) yield c;
+        } finally {
+          finish();
+        }
+      },
+    };
+  }
+}
 
 describe('store faults', () => {
   for (const seed of [1, 2, 3]) {
@@ -172,5 +206,39 @@ describe('store faults', () => {
     expect(ticks).toBeLessThan(50);
     expect(answered!.regionError?.notLeader).toBeTruthy();
     expect(Number(answered!.regionError!.notLeader!.leader?.storeId)).not.toBe(old.id);
+  });
+
+  it('snapshots for many regions at once: bounded pinned views, every one released', async () => {
+    const storages = new Map<number, PinCountingStorage>();
+    const name = (i: number) => `r${String(i).padStart(3, '0')}`;
+    const regions = Array.from({ length: 40 }, (_, i) =>
+      regionOn(i + 1, [1, 2, 3], i === 0 ? '' : name(i), i === 39 ? '' : name(i + 1)),
+    );
+    const c = await StoreCluster.create({
+      stores: 3,
+      regions,
+      seed: 8,
+      config: { logCompactEntries: 5 },
+      storage: (id) => {
+        const s = new PinCountingStorage(openMemoryEngine());
+        storages.set(id, s);
+        return s;
+      },
+    });
+    await c.tickUntil(() => regions.every((r) => c.leaderOf(r.id)), 300, 'leaders');
+    // Store 3 misses enough writes in every region that each needs a snapshot.
+    await c.crash(3);
+    for (let i = 0; i < 40; i++) {
+      for (let j = 0; j < 8; j++) await c.put(`${name(i)}-${j}`, 'v');
+    }
+    await c.tick(5);
+    await c.restart(3);
+    await c.tickUntil(() => c.dataOf(3).length === 320, 2000, 'store 3 to catch up');
+    await c.tick(250); // past the unsent-snapshot timeout
+    for (const id of [1, 2]) {
+      const s = storages.get(id)!;
+      expect(s.max, `store ${id} pinned at most`).toBeLessThanOrEqual(16 + 4);
+      expect(s.live, `store ${id} still pinned`).toBe(0);
+    }
   });
 });

@@ -56,10 +56,12 @@ export class StoreCluster {
     regions: RegionMeta[];
     seed?: number;
     config?: Partial<StoreConfig>;
+    /** Each store's storage (default: a fresh in-memory engine). */
+    storage?: (storeId: number) => EngineStoreStorage;
   }): Promise<StoreCluster> {
     const c = new StoreCluster(opts.seed ?? 1, opts.config ?? {});
     for (let id = 1; id <= opts.stores; id++)
-      c.startStore(id, new EngineStoreStorage(openMemoryEngine()));
+      c.startStore(id, opts.storage?.(id) ?? new EngineStoreStorage(openMemoryEngine()));
     for (const region of opts.regions) {
       for (const p of region.peers) await c.node(p.storeId).store.bootstrapRegion(region);
     }
