@@ -8933,6 +8933,12 @@ export namespace atoll {
             /** RaftCommand admin. */
             admin?: (atoll.store.AdminCommand.$Properties|null);
 
+            /** RaftCommand requestId. */
+            requestId: Uint8Array;
+
+            /** RaftCommand proposedAtMs. */
+            proposedAtMs: number;
+
             /**
              * Creates a new RaftCommand instance using the specified properties.
              * @param [properties] Properties to set
@@ -8977,6 +8983,12 @@ export namespace atoll {
                 /** RaftCommand admin */
                 admin?: (atoll.store.AdminCommand.$Properties|null);
 
+                /** RaftCommand requestId */
+                requestId?: (Uint8Array|null);
+
+                /** RaftCommand proposedAtMs */
+                proposedAtMs?: (number|null);
+
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
             }
@@ -8987,8 +8999,247 @@ export namespace atoll {
               epoch?: atoll.meta.RegionEpoch.$Shape|null;
               writes?: atoll.store.WriteOp.$Shape[]|null;
               admin?: atoll.store.AdminCommand.$Shape|null;
+              requestId?: Uint8Array|null;
+              proposedAtMs?: number|null;
               $unknowns?: Uint8Array[];
             };
+        }
+
+        /**
+         * Properties of a RequestRecord.
+         * @deprecated Use atoll.store.RequestRecord.$Properties instead.
+         */
+        interface IRequestRecord extends atoll.store.RequestRecord.$Properties {
+        }
+
+        /** Represents a RequestRecord. */
+        class RequestRecord {
+
+            /**
+             * Constructs a new RequestRecord.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.store.RequestRecord.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** RequestRecord appliedAtMs. */
+            appliedAtMs: number;
+
+            /** RequestRecord cas. */
+            cas: boolean;
+
+            /** RequestRecord casSucceeded. */
+            casSucceeded: boolean;
+
+            /** RequestRecord casPreviousValue. */
+            casPreviousValue: Uint8Array;
+
+            /** RequestRecord casPreviousNotExist. */
+            casPreviousNotExist: boolean;
+
+            /**
+             * Creates a new RequestRecord instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RequestRecord instance
+             */
+            static create(properties: atoll.store.RequestRecord.$Shape): atoll.store.RequestRecord & atoll.store.RequestRecord.$Shape;
+            static create(properties?: atoll.store.RequestRecord.$Properties): atoll.store.RequestRecord;
+
+            /**
+             * Encodes the specified RequestRecord message. Does not implicitly {@link atoll.store.RequestRecord.verify|verify} messages.
+             * @param message RequestRecord message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.store.RequestRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RequestRecord message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.store.RequestRecord & atoll.store.RequestRecord.$Shape} RequestRecord
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.store.RequestRecord & atoll.store.RequestRecord.$Shape;
+        }
+
+        namespace RequestRecord {
+
+            /** Properties of a RequestRecord. */
+            interface $Properties {
+
+                /** RequestRecord appliedAtMs */
+                appliedAtMs?: (number|null);
+
+                /** RequestRecord cas */
+                cas?: (boolean|null);
+
+                /** RequestRecord casSucceeded */
+                casSucceeded?: (boolean|null);
+
+                /** RequestRecord casPreviousValue */
+                casPreviousValue?: (Uint8Array|null);
+
+                /** RequestRecord casPreviousNotExist */
+                casPreviousNotExist?: (boolean|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a RequestRecord. */
+            type $Shape = atoll.store.RequestRecord.$Properties;
+        }
+
+        /**
+         * Properties of a RequestRecordEntry.
+         * @deprecated Use atoll.store.RequestRecordEntry.$Properties instead.
+         */
+        interface IRequestRecordEntry extends atoll.store.RequestRecordEntry.$Properties {
+        }
+
+        /** Represents a RequestRecordEntry. */
+        class RequestRecordEntry {
+
+            /**
+             * Constructs a new RequestRecordEntry.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.store.RequestRecordEntry.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** RequestRecordEntry requestId. */
+            requestId: Uint8Array;
+
+            /** RequestRecordEntry record. */
+            record?: (atoll.store.RequestRecord.$Properties|null);
+
+            /**
+             * Creates a new RequestRecordEntry instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RequestRecordEntry instance
+             */
+            static create(properties: atoll.store.RequestRecordEntry.$Shape): atoll.store.RequestRecordEntry & atoll.store.RequestRecordEntry.$Shape;
+            static create(properties?: atoll.store.RequestRecordEntry.$Properties): atoll.store.RequestRecordEntry;
+
+            /**
+             * Encodes the specified RequestRecordEntry message. Does not implicitly {@link atoll.store.RequestRecordEntry.verify|verify} messages.
+             * @param message RequestRecordEntry message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.store.RequestRecordEntry.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RequestRecordEntry message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.store.RequestRecordEntry & atoll.store.RequestRecordEntry.$Shape} RequestRecordEntry
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.store.RequestRecordEntry & atoll.store.RequestRecordEntry.$Shape;
+        }
+
+        namespace RequestRecordEntry {
+
+            /** Properties of a RequestRecordEntry. */
+            interface $Properties {
+
+                /** RequestRecordEntry requestId */
+                requestId?: (Uint8Array|null);
+
+                /** RequestRecordEntry record */
+                record?: (atoll.store.RequestRecord.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a RequestRecordEntry. */
+            type $Shape = atoll.store.RequestRecordEntry.$Properties;
+        }
+
+        /**
+         * Properties of a RegionSnapshotState.
+         * @deprecated Use atoll.store.RegionSnapshotState.$Properties instead.
+         */
+        interface IRegionSnapshotState extends atoll.store.RegionSnapshotState.$Properties {
+        }
+
+        /** Represents a RegionSnapshotState. */
+        class RegionSnapshotState {
+
+            /**
+             * Constructs a new RegionSnapshotState.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.store.RegionSnapshotState.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** RegionSnapshotState region. */
+            region?: (atoll.meta.Region.$Properties|null);
+
+            /** RegionSnapshotState requestClockMs. */
+            requestClockMs: number;
+
+            /** RegionSnapshotState requests. */
+            requests: atoll.store.RequestRecordEntry.$Properties[];
+
+            /**
+             * Creates a new RegionSnapshotState instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RegionSnapshotState instance
+             */
+            static create(properties: atoll.store.RegionSnapshotState.$Shape): atoll.store.RegionSnapshotState & atoll.store.RegionSnapshotState.$Shape;
+            static create(properties?: atoll.store.RegionSnapshotState.$Properties): atoll.store.RegionSnapshotState;
+
+            /**
+             * Encodes the specified RegionSnapshotState message. Does not implicitly {@link atoll.store.RegionSnapshotState.verify|verify} messages.
+             * @param message RegionSnapshotState message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.store.RegionSnapshotState.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RegionSnapshotState message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.store.RegionSnapshotState & atoll.store.RegionSnapshotState.$Shape} RegionSnapshotState
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.store.RegionSnapshotState & atoll.store.RegionSnapshotState.$Shape;
+        }
+
+        namespace RegionSnapshotState {
+
+            /** Properties of a RegionSnapshotState. */
+            interface $Properties {
+
+                /** RegionSnapshotState region */
+                region?: (atoll.meta.Region.$Properties|null);
+
+                /** RegionSnapshotState requestClockMs */
+                requestClockMs?: (number|null);
+
+                /** RegionSnapshotState requests */
+                requests?: (atoll.store.RequestRecordEntry.$Properties[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a RegionSnapshotState. */
+            type $Shape = atoll.store.RegionSnapshotState.$Properties;
         }
     }
 }

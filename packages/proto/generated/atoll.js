@@ -21203,6 +21203,8 @@ export const atoll = $root.atoll = (() => {
              * @property {atoll.meta.RegionEpoch.$Properties|null} [epoch] RaftCommand epoch
              * @property {Array.<atoll.store.WriteOp.$Properties>|null} [writes] RaftCommand writes
              * @property {atoll.store.AdminCommand.$Properties|null} [admin] RaftCommand admin
+             * @property {Uint8Array|null} [requestId] RaftCommand requestId
+             * @property {number|null} [proposedAtMs] RaftCommand proposedAtMs
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -21221,6 +21223,8 @@ export const atoll = $root.atoll = (() => {
              *   epoch?: atoll.meta.RegionEpoch.$Shape|null;
              *   writes?: Array.<atoll.store.WriteOp.$Shape>|null;
              *   admin?: atoll.store.AdminCommand.$Shape|null;
+             *   requestId?: Uint8Array|null;
+             *   proposedAtMs?: number|null;
              *   $unknowns?: Array.<Uint8Array>;
              * }} atoll.store.RaftCommand.$Shape
              */
@@ -21274,6 +21278,22 @@ export const atoll = $root.atoll = (() => {
             RaftCommand.prototype.admin = null;
 
             /**
+             * RaftCommand requestId.
+             * @member {Uint8Array} requestId
+             * @memberof atoll.store.RaftCommand
+             * @instance
+             */
+            RaftCommand.prototype.requestId = $util.newBuffer([]);
+
+            /**
+             * RaftCommand proposedAtMs.
+             * @member {number} proposedAtMs
+             * @memberof atoll.store.RaftCommand
+             * @instance
+             */
+            RaftCommand.prototype.proposedAtMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
              * Creates a new RaftCommand instance using the specified properties.
              * @function create
              * @memberof atoll.store.RaftCommand
@@ -21314,6 +21334,10 @@ export const atoll = $root.atoll = (() => {
                         $root.atoll.store.WriteOp.encode(message.writes[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
                 if (message.admin != null && $Object.hasOwnProperty.call(message, "admin"))
                     $root.atoll.store.AdminCommand.encode(message.admin, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                if (message.requestId != null && $Object.hasOwnProperty.call(message, "requestId") && message.requestId.length)
+                    writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.requestId);
+                if (message.proposedAtMs != null && $Object.hasOwnProperty.call(message, "proposedAtMs") && (typeof message.proposedAtMs === "object" ? message.proposedAtMs.low || message.proposedAtMs.high : message.proposedAtMs !== 0))
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.proposedAtMs);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -21387,6 +21411,24 @@ export const atoll = $root.atoll = (() => {
                             message.admin = $root.atoll.store.AdminCommand.decode(reader, reader.size(), $undefined, _depth + 1, message.admin);
                             continue;
                         }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.requestId = value;
+                            else
+                                delete message.requestId;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.proposedAtMs = value;
+                            else
+                                delete message.proposedAtMs;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -21405,6 +21447,597 @@ export const atoll = $root.atoll = (() => {
             };
 
             return RaftCommand;
+        })();
+
+        store.RequestRecord = (function() {
+
+            /**
+             * Properties of a RequestRecord.
+             * @typedef {Object} atoll.store.RequestRecord.$Properties
+             * @property {number|null} [appliedAtMs] RequestRecord appliedAtMs
+             * @property {boolean|null} [cas] RequestRecord cas
+             * @property {boolean|null} [casSucceeded] RequestRecord casSucceeded
+             * @property {Uint8Array|null} [casPreviousValue] RequestRecord casPreviousValue
+             * @property {boolean|null} [casPreviousNotExist] RequestRecord casPreviousNotExist
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RequestRecord.
+             * @memberof atoll.store
+             * @interface IRequestRecord
+             * @augments atoll.store.RequestRecord.$Properties
+             * @deprecated Use atoll.store.RequestRecord.$Properties instead.
+             */
+
+            /**
+             * Shape of a RequestRecord.
+             * @typedef {atoll.store.RequestRecord.$Properties} atoll.store.RequestRecord.$Shape
+             */
+
+            /**
+             * Constructs a new RequestRecord.
+             * @memberof atoll.store
+             * @classdesc Represents a RequestRecord.
+             * @constructor
+             * @param {atoll.store.RequestRecord.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RequestRecord = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RequestRecord appliedAtMs.
+             * @member {number} appliedAtMs
+             * @memberof atoll.store.RequestRecord
+             * @instance
+             */
+            RequestRecord.prototype.appliedAtMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RequestRecord cas.
+             * @member {boolean} cas
+             * @memberof atoll.store.RequestRecord
+             * @instance
+             */
+            RequestRecord.prototype.cas = false;
+
+            /**
+             * RequestRecord casSucceeded.
+             * @member {boolean} casSucceeded
+             * @memberof atoll.store.RequestRecord
+             * @instance
+             */
+            RequestRecord.prototype.casSucceeded = false;
+
+            /**
+             * RequestRecord casPreviousValue.
+             * @member {Uint8Array} casPreviousValue
+             * @memberof atoll.store.RequestRecord
+             * @instance
+             */
+            RequestRecord.prototype.casPreviousValue = $util.newBuffer([]);
+
+            /**
+             * RequestRecord casPreviousNotExist.
+             * @member {boolean} casPreviousNotExist
+             * @memberof atoll.store.RequestRecord
+             * @instance
+             */
+            RequestRecord.prototype.casPreviousNotExist = false;
+
+            /**
+             * Creates a new RequestRecord instance using the specified properties.
+             * @function create
+             * @memberof atoll.store.RequestRecord
+             * @static
+             * @param {atoll.store.RequestRecord.$Properties=} [properties] Properties to set
+             * @returns {atoll.store.RequestRecord} RequestRecord instance
+             * @type {{
+             *   (properties: atoll.store.RequestRecord.$Shape): atoll.store.RequestRecord & atoll.store.RequestRecord.$Shape;
+             *   (properties?: atoll.store.RequestRecord.$Properties): atoll.store.RequestRecord;
+             * }}
+             */
+            RequestRecord.create = function(properties) {
+                return new RequestRecord(properties);
+            };
+
+            /**
+             * Encodes the specified RequestRecord message. Does not implicitly {@link atoll.store.RequestRecord.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.store.RequestRecord
+             * @static
+             * @param {atoll.store.RequestRecord.$Properties} message RequestRecord message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RequestRecord.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.appliedAtMs != null && $Object.hasOwnProperty.call(message, "appliedAtMs") && (typeof message.appliedAtMs === "object" ? message.appliedAtMs.low || message.appliedAtMs.high : message.appliedAtMs !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.appliedAtMs);
+                if (message.cas != null && $Object.hasOwnProperty.call(message, "cas") && message.cas !== false)
+                    writer.uint32(/* id 2, wireType 0 =*/16).bool(message.cas);
+                if (message.casSucceeded != null && $Object.hasOwnProperty.call(message, "casSucceeded") && message.casSucceeded !== false)
+                    writer.uint32(/* id 3, wireType 0 =*/24).bool(message.casSucceeded);
+                if (message.casPreviousValue != null && $Object.hasOwnProperty.call(message, "casPreviousValue") && message.casPreviousValue.length)
+                    writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.casPreviousValue);
+                if (message.casPreviousNotExist != null && $Object.hasOwnProperty.call(message, "casPreviousNotExist") && message.casPreviousNotExist !== false)
+                    writer.uint32(/* id 5, wireType 0 =*/40).bool(message.casPreviousNotExist);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a RequestRecord message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.store.RequestRecord
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.store.RequestRecord & atoll.store.RequestRecord.$Shape} RequestRecord
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RequestRecord.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.store.RequestRecord();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.appliedAtMs = value;
+                            else
+                                delete message.appliedAtMs;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.cas = value;
+                            else
+                                delete message.cas;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.casSucceeded = value;
+                            else
+                                delete message.casSucceeded;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.casPreviousValue = value;
+                            else
+                                delete message.casPreviousValue;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.casPreviousNotExist = value;
+                            else
+                                delete message.casPreviousNotExist;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return RequestRecord;
+        })();
+
+        store.RequestRecordEntry = (function() {
+
+            /**
+             * Properties of a RequestRecordEntry.
+             * @typedef {Object} atoll.store.RequestRecordEntry.$Properties
+             * @property {Uint8Array|null} [requestId] RequestRecordEntry requestId
+             * @property {atoll.store.RequestRecord.$Properties|null} [record] RequestRecordEntry record
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RequestRecordEntry.
+             * @memberof atoll.store
+             * @interface IRequestRecordEntry
+             * @augments atoll.store.RequestRecordEntry.$Properties
+             * @deprecated Use atoll.store.RequestRecordEntry.$Properties instead.
+             */
+
+            /**
+             * Shape of a RequestRecordEntry.
+             * @typedef {atoll.store.RequestRecordEntry.$Properties} atoll.store.RequestRecordEntry.$Shape
+             */
+
+            /**
+             * Constructs a new RequestRecordEntry.
+             * @memberof atoll.store
+             * @classdesc Represents a RequestRecordEntry.
+             * @constructor
+             * @param {atoll.store.RequestRecordEntry.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RequestRecordEntry = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RequestRecordEntry requestId.
+             * @member {Uint8Array} requestId
+             * @memberof atoll.store.RequestRecordEntry
+             * @instance
+             */
+            RequestRecordEntry.prototype.requestId = $util.newBuffer([]);
+
+            /**
+             * RequestRecordEntry record.
+             * @member {atoll.store.RequestRecord.$Properties|null|undefined} record
+             * @memberof atoll.store.RequestRecordEntry
+             * @instance
+             */
+            RequestRecordEntry.prototype.record = null;
+
+            /**
+             * Creates a new RequestRecordEntry instance using the specified properties.
+             * @function create
+             * @memberof atoll.store.RequestRecordEntry
+             * @static
+             * @param {atoll.store.RequestRecordEntry.$Properties=} [properties] Properties to set
+             * @returns {atoll.store.RequestRecordEntry} RequestRecordEntry instance
+             * @type {{
+             *   (properties: atoll.store.RequestRecordEntry.$Shape): atoll.store.RequestRecordEntry & atoll.store.RequestRecordEntry.$Shape;
+             *   (properties?: atoll.store.RequestRecordEntry.$Properties): atoll.store.RequestRecordEntry;
+             * }}
+             */
+            RequestRecordEntry.create = function(properties) {
+                return new RequestRecordEntry(properties);
+            };
+
+            /**
+             * Encodes the specified RequestRecordEntry message. Does not implicitly {@link atoll.store.RequestRecordEntry.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.store.RequestRecordEntry
+             * @static
+             * @param {atoll.store.RequestRecordEntry.$Properties} message RequestRecordEntry message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RequestRecordEntry.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.requestId != null && $Object.hasOwnProperty.call(message, "requestId") && message.requestId.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.requestId);
+                if (message.record != null && $Object.hasOwnProperty.call(message, "record"))
+                    $root.atoll.store.RequestRecord.encode(message.record, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a RequestRecordEntry message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.store.RequestRecordEntry
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.store.RequestRecordEntry & atoll.store.RequestRecordEntry.$Shape} RequestRecordEntry
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RequestRecordEntry.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.store.RequestRecordEntry();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.requestId = value;
+                            else
+                                delete message.requestId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.record = $root.atoll.store.RequestRecord.decode(reader, reader.size(), $undefined, _depth + 1, message.record);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return RequestRecordEntry;
+        })();
+
+        store.RegionSnapshotState = (function() {
+
+            /**
+             * Properties of a RegionSnapshotState.
+             * @typedef {Object} atoll.store.RegionSnapshotState.$Properties
+             * @property {atoll.meta.Region.$Properties|null} [region] RegionSnapshotState region
+             * @property {number|null} [requestClockMs] RegionSnapshotState requestClockMs
+             * @property {Array.<atoll.store.RequestRecordEntry.$Properties>|null} [requests] RegionSnapshotState requests
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RegionSnapshotState.
+             * @memberof atoll.store
+             * @interface IRegionSnapshotState
+             * @augments atoll.store.RegionSnapshotState.$Properties
+             * @deprecated Use atoll.store.RegionSnapshotState.$Properties instead.
+             */
+
+            /**
+             * Shape of a RegionSnapshotState.
+             * @typedef {atoll.store.RegionSnapshotState.$Properties} atoll.store.RegionSnapshotState.$Shape
+             */
+
+            /**
+             * Constructs a new RegionSnapshotState.
+             * @memberof atoll.store
+             * @classdesc Represents a RegionSnapshotState.
+             * @constructor
+             * @param {atoll.store.RegionSnapshotState.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RegionSnapshotState = function (properties) {
+                this.requests = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RegionSnapshotState region.
+             * @member {atoll.meta.Region.$Properties|null|undefined} region
+             * @memberof atoll.store.RegionSnapshotState
+             * @instance
+             */
+            RegionSnapshotState.prototype.region = null;
+
+            /**
+             * RegionSnapshotState requestClockMs.
+             * @member {number} requestClockMs
+             * @memberof atoll.store.RegionSnapshotState
+             * @instance
+             */
+            RegionSnapshotState.prototype.requestClockMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * RegionSnapshotState requests.
+             * @member {Array.<atoll.store.RequestRecordEntry.$Properties>} requests
+             * @memberof atoll.store.RegionSnapshotState
+             * @instance
+             */
+            RegionSnapshotState.prototype.requests = $util.emptyArray;
+
+            /**
+             * Creates a new RegionSnapshotState instance using the specified properties.
+             * @function create
+             * @memberof atoll.store.RegionSnapshotState
+             * @static
+             * @param {atoll.store.RegionSnapshotState.$Properties=} [properties] Properties to set
+             * @returns {atoll.store.RegionSnapshotState} RegionSnapshotState instance
+             * @type {{
+             *   (properties: atoll.store.RegionSnapshotState.$Shape): atoll.store.RegionSnapshotState & atoll.store.RegionSnapshotState.$Shape;
+             *   (properties?: atoll.store.RegionSnapshotState.$Properties): atoll.store.RegionSnapshotState;
+             * }}
+             */
+            RegionSnapshotState.create = function(properties) {
+                return new RegionSnapshotState(properties);
+            };
+
+            /**
+             * Encodes the specified RegionSnapshotState message. Does not implicitly {@link atoll.store.RegionSnapshotState.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.store.RegionSnapshotState
+             * @static
+             * @param {atoll.store.RegionSnapshotState.$Properties} message RegionSnapshotState message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RegionSnapshotState.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.region != null && $Object.hasOwnProperty.call(message, "region"))
+                    $root.atoll.meta.Region.encode(message.region, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.requestClockMs != null && $Object.hasOwnProperty.call(message, "requestClockMs") && (typeof message.requestClockMs === "object" ? message.requestClockMs.low || message.requestClockMs.high : message.requestClockMs !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.requestClockMs);
+                if (message.requests != null && message.requests.length)
+                    for (let i = 0; i < message.requests.length; ++i)
+                        $root.atoll.store.RequestRecordEntry.encode(message.requests[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a RegionSnapshotState message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.store.RegionSnapshotState
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.store.RegionSnapshotState & atoll.store.RegionSnapshotState.$Shape} RegionSnapshotState
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RegionSnapshotState.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.store.RegionSnapshotState();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.region = $root.atoll.meta.Region.decode(reader, reader.size(), $undefined, _depth + 1, message.region);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.requestClockMs = value;
+                            else
+                                delete message.requestClockMs;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.requests && message.requests.length))
+                                message.requests = [];
+                            message.requests.push($root.atoll.store.RequestRecordEntry.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return RegionSnapshotState;
         })();
 
         return store;

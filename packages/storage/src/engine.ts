@@ -12,7 +12,15 @@ import type { HardState, SnapshotMetadata } from '@atoll/raft';
 import { type Backend, Durability, Table } from './backend.js';
 import { EMPTY_BYTES } from './bytes.js';
 import { closedError } from './errors.js';
-import { KeySpace, keyRegionId, rawKey, type StateKind, spaceRange, stateKey } from './keys.js';
+import {
+  KeySpace,
+  keyRegionId,
+  rawKey,
+  requestKey,
+  StateKind,
+  spaceRange,
+  stateKey,
+} from './keys.js';
 import { collectGarbage, type GcOptions, type GcResult } from './mvcc-gc.js';
 import { MvccReader } from './mvcc-reader.js';
 import type { ApplyState, TruncatedState } from './raft-codec.js';
@@ -158,6 +166,19 @@ export class StorageEngine implements BatchSink {
   truncatedState(regionId: number): TruncatedState {
     this.open();
     return this.log.logBounds(regionId).truncated;
+  }
+
+  /** A region's records of applied client requests, in request-id order. */
+  requestRecords(regionId: number): { requestId: Uint8Array; value: Uint8Array }[] {
+    this.open();
+    checkRegionId(regionId);
+    const out: { requestId: Uint8Array; value: Uint8Array }[] = [];
+    const start = requestKey(regionId, new Uint8Array(0));
+    const end = stateKey(regionId, (StateKind.Request + 1) as StateKind);
+    for (const { key, value } of this.backend.scan(Table.State, { start, end })) {
+      out.push({ requestId: key.slice(start.byteLength), value: value.slice() });
+    }
+    return out;
   }
 
   /** Every region with any persisted state record, ascending. */

@@ -22,6 +22,7 @@ export {
 export { KeySpace } from './keys.js';
 export {
   LMDB_KEY_BYTES_MAX,
+  REQUEST_ID_BYTES_MAX,
   SHORT_VALUE_BYTES_MAX,
   SNAPSHOT_CHUNK_BYTES,
   USER_KEY_BYTES_MAX,

@@ -5,6 +5,7 @@
  * - log:   region id u64 BE | index u64 BE           one region's entries are contiguous, in
  *                                                    index order
  * - state: region id u64 BE | kind u8                every record of a region together
+ *          region id u64 BE | 7 | request id         the store's applied-request records
  * - data:  'r' | user key                            raw key space
  *          'l' | mc(user key)                        lock column (Percolator)
  *          'w' | mc(user key) | ~commitTs u64 BE     write column, newest commit first
@@ -57,6 +58,8 @@ export const StateKind = {
   Truncated: 5,
   /** The membership as of the applied index (written only when it changes). */
   ConfState: 6,
+  /** Prefix of the store's records of applied client requests (one key per request id). */
+  Request: 7,
 } as const;
 export type StateKind = (typeof StateKind)[keyof typeof StateKind];
 
@@ -91,6 +94,15 @@ export function stateKey(regionId: number, kind: StateKind): Uint8Array {
   const k = new Uint8Array(U64_BYTES + 1);
   writeU64(k, 0, regionId);
   k[U64_BYTES] = kind;
+  return k;
+}
+
+/** state key of a region's record of one applied client request (`requestId` may be empty). */
+export function requestKey(regionId: number, requestId: Uint8Array): Uint8Array {
+  const k = new Uint8Array(U64_BYTES + 1 + requestId.byteLength);
+  writeU64(k, 0, regionId);
+  k[U64_BYTES] = StateKind.Request;
+  k.set(requestId, U64_BYTES + 1);
   return k;
 }
 

@@ -34,6 +34,9 @@ export const USER_KEY_BYTES_MAX = 1743;
  */
 export const VALUE_BYTES_MAX = 8 * 1024 * 1024;
 
+/** Longest client request id the store records for de-duplication. */
+export const REQUEST_ID_BYTES_MAX = 64;
+
 /**
  * Values up to this size are stored inside the write record (Percolator's write column) so a
  * read needs one lookup instead of two. 255 is TiKV's threshold: one length byte, and small

@@ -6,7 +6,7 @@
 
 import { assert } from '@atoll/raft';
 import { StorageError, StorageErrorCode } from './errors.js';
-import { USER_KEY_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
+import { REQUEST_ID_BYTES_MAX, USER_KEY_BYTES_MAX, VALUE_BYTES_MAX } from './limits.js';
 
 /** Throws STORAGE_ERR_KEY_TOO_LARGE if `key` is longer than USER_KEY_BYTES_MAX. */
 export function checkUserKey(key: Uint8Array): void {
@@ -46,4 +46,12 @@ export function checkIndex(n: number, what: string): void {
 /** Asserts a timestamp (u64). */
 export function checkTs(ts: bigint): void {
   assert(ts >= 0n && ts < 1n << 64n, () => `timestamp out of u64 range: ${ts}`);
+}
+
+/** Asserts a request id's length (the store checks client input against the same limit). */
+export function checkRequestId(id: Uint8Array): void {
+  assert(
+    id.byteLength <= REQUEST_ID_BYTES_MAX,
+    () => `request id of ${id.byteLength} bytes exceeds ${REQUEST_ID_BYTES_MAX}`,
+  );
 }

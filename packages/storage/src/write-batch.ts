@@ -24,6 +24,7 @@ import {
   logKeyEnd,
   logKeyIndex,
   rawKey,
+  requestKey,
   StateKind,
   spaceRange,
   stageKey,
@@ -44,7 +45,16 @@ import {
   type TruncatedState,
 } from './raft-codec.js';
 import { decodeStagedPair } from './snapshot-format.js';
-import { checkIndex, checkRegionId, checkTs, checkUserKey, checkValue } from './validate.js';
+import {
+  checkIndex,
+  checkRegionId,
+  checkRequestId,
+  checkTs,
+  checkUserKey,
+  checkValue,
+} from './validate.js';
+
+const EMPTY = new Uint8Array(0);
 
 /** What a commit reached before its promise resolved. */
 export interface CommitResult {
@@ -250,6 +260,34 @@ export class WriteBatch {
         Table.State,
         stateKey(regionId, StateKind.Truncated),
         encodeTruncatedState({ index, term }),
+      );
+    });
+  }
+
+  /**
+   * Records that a client request was applied to a region (`value` is the store's, opaque
+   * here). Rides with the applied data: like it, it is rebuilt from the log after a crash.
+   */
+  putRequestRecord(regionId: number, requestId: Uint8Array, value: Uint8Array): this {
+    checkRegionId(regionId);
+    checkRequestId(requestId);
+    return this.tablePut(Table.State, requestKey(regionId, requestId), value.slice());
+  }
+
+  deleteRequestRecord(regionId: number, requestId: Uint8Array): this {
+    checkRegionId(regionId);
+    checkRequestId(requestId);
+    return this.tableDel(Table.State, requestKey(regionId, requestId));
+  }
+
+  /** Drops every request record of a region (a snapshot replaces them). */
+  clearRequestRecords(regionId: number): this {
+    checkRegionId(regionId);
+    return this.add((txn) => {
+      txn.deleteRange(
+        Table.State,
+        requestKey(regionId, EMPTY),
+        stateKey(regionId, (StateKind.Request + 1) as StateKind),
       );
     });
   }

@@ -87,11 +87,13 @@ export function applyEntries(
       if (!inConfState(peer.confState, peer.peerId)) removedSelf = true;
     } else if (entry.data.length > 0) {
       const cmd = decodeCommand(entry.data);
+      peer.requests.advance(cmd.proposedAtMs ?? 0);
       admin = cmd.split !== undefined;
       outcome = cmd.split ? applySplit(peer, cmd, ctx, result.splits) : applyWrites(peer, cmd, ctx);
     }
     resolveProposal(peer, entry, outcome, admin ? result.afterApplied : result.callbacks);
   }
+  if (!removedSelf) peer.requests.flush(ctx.batch, peer.region.id);
   const last = entries[entries.length - 1];
   return {
     ...result,
@@ -127,6 +129,19 @@ function resolveProposal(
 }
 
 function applyWrites(peer: RegionPeer, cmd: Command, ctx: ApplyContext): WriteOutcome {
+  const requestId = cmd.requestId ?? new Uint8Array();
+  if (requestId.length > 0) {
+    // A retry of a write already applied here: answer as the first time, change nothing.
+    const earlier = peer.requests.lookup(requestId);
+    if (earlier) return earlier.cas ? { ok: true, cas: earlier.cas } : { ok: true };
+  }
+  const outcome = applyNewWrites(peer, cmd, ctx);
+  if (outcome.ok && requestId.length > 0)
+    peer.requests.record(requestId, outcome.cas ? { cas: outcome.cas } : {});
+  return outcome;
+}
+
+function applyNewWrites(peer: RegionPeer, cmd: Command, ctx: ApplyContext): WriteOutcome {
   const region = peer.region;
   if (cmd.epoch.version !== region.epoch.version) {
     // The region split or merged since the client routed this write: refuse it whole.
@@ -228,6 +243,8 @@ function applySplit(
       appliedIndex: SPLIT_INIT_INDEX,
       confState: rightConfState,
     });
+    // Retries of writes applied before the split may now be routed to the new region.
+    peer.requests.writeAll(ctx.batch, right.id);
     splits.push({ left, right, rightPeerId: mine.id, rightConfState });
   }
   return { ok: true };

@@ -15,6 +15,10 @@ export interface Command {
   readonly epoch: Epoch;
   readonly writes: readonly WriteOp[];
   readonly split?: { splitKey: Uint8Array; newRegionId: number; newPeerIds: number[] };
+  /** The client's id for the write (empty: none); see request-table.ts. */
+  readonly requestId?: Uint8Array;
+  /** The proposing leader's wall clock, ms (0: unknown). */
+  readonly proposedAtMs?: number;
 }
 
 export function encodeCommand(c: Command): Uint8Array {
@@ -23,6 +27,8 @@ export function encodeCommand(c: Command): Uint8Array {
     epoch: { confVer: c.epoch.confVer, version: c.epoch.version },
     writes: c.writes as atoll.store.IWriteOp[],
   };
+  if (c.requestId && c.requestId.length > 0) msg.requestId = c.requestId;
+  if (c.proposedAtMs) msg.proposedAtMs = c.proposedAtMs;
   if (c.split) msg.admin = { split: c.split };
   return atoll.store.RaftCommand.encode(msg).finish();
 }
@@ -34,6 +40,8 @@ export function decodeCommand(data: Uint8Array): Command {
     regionId: Number(m.regionId),
     epoch: { confVer: Number(m.epoch?.confVer ?? 0), version: Number(m.epoch?.version ?? 0) },
     writes: m.writes ?? [],
+    requestId: m.requestId ?? new Uint8Array(),
+    proposedAtMs: Number(m.proposedAtMs ?? 0),
     ...(split
       ? {
           split: {

@@ -91,12 +91,19 @@ export class EngineStoreStorage implements StoreStorage {
       },
       setApplied: (id, appliedIndex, confState) =>
         void b.setApplyState(id, confState ? { appliedIndex, confState } : { appliedIndex }),
+      putRequestRecord: (id, requestId, value) => void b.putRequestRecord(id, requestId, value),
+      deleteRequestRecord: (id, requestId) => void b.deleteRequestRecord(id, requestId),
+      clearRequestRecords: (id) => void b.clearRequestRecords(id),
       destroyRegionLog: (id) => void b.destroyRegionLog(id),
       installStagedSnapshot: (id, start, end) => void b.installStagedSnapshot(id, start, end),
       commit: async () => {
         await b.commit();
       },
     };
+  }
+
+  loadRequestRecords(regionId: number): { requestId: Uint8Array; value: Uint8Array }[] {
+    return this.engine.requestRecords(regionId);
   }
 
   get(key: Uint8Array): Uint8Array | undefined {

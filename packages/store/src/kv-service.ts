@@ -11,6 +11,7 @@ import {
   BATCH_KEYS_MAX,
   KEY_BYTES_MAX,
   REQUEST_BYTES_MAX,
+  REQUEST_ID_BYTES_MAX,
   SCAN_LIMIT_MAX,
   VALUE_BYTES_MAX,
 } from './limits.js';
@@ -187,7 +188,7 @@ export class KvService implements KvHandler {
     const route = routeOf(context);
     const precheck = this.precheck(route, keys, range);
     if (precheck) return precheck;
-    const outcome = await this.store.proposeWrites(route, writes);
+    const outcome = await this.store.proposeWrites(route, writes, requestIdOf(context));
     return outcome.ok ? ok : outcome;
   }
 
@@ -199,7 +200,7 @@ export class KvService implements KvHandler {
     const route = routeOf(context);
     const precheck = this.precheck(route, [key]);
     if (precheck) return precheck;
-    const outcome = await this.store.proposeWrites(route, [write]);
+    const outcome = await this.store.proposeWrites(route, [write], requestIdOf(context));
     if (!outcome.ok) return outcome;
     const cas = outcome.cas ?? { succeeded: false };
     return {
@@ -246,6 +247,15 @@ function routeOf(context: atoll.kv.IContext | null | undefined): RequestRoute {
       version: Number(context.epoch.version ?? 0),
     },
   };
+}
+
+/** The client's id for a write, checked (a retry with it is applied at most once). */
+function requestIdOf(context: atoll.kv.IContext | null | undefined): Uint8Array | undefined {
+  const id = context?.requestId;
+  if (!id || id.length === 0) return undefined;
+  if (id.length > REQUEST_ID_BYTES_MAX)
+    throw malformed(`the request id is ${id.length} bytes; at most ${REQUEST_ID_BYTES_MAX}`);
+  return id;
 }
 
 function checkKey(key: Uint8Array | null | undefined): void {

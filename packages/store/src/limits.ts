@@ -13,6 +13,9 @@ export const VALUE_BYTES_MAX = 1024 * 1024;
 /** Largest request (all keys and values of a batch): bounds one Raft entry and its apply. */
 export const REQUEST_BYTES_MAX = 8 * 1024 * 1024;
 
+/** Longest client request id (the storage layer's limit for its records). */
+export const REQUEST_ID_BYTES_MAX = 64;
+
 /** Most keys in one batch get/put. */
 export const BATCH_KEYS_MAX = 10_000;
 

@@ -7,6 +7,7 @@ import { type ConfState, type RaftConfig, type RandomSource, RawNode, Role } fro
 import type { StoreError } from './errors.js';
 import type { RegionMeta } from './region.js';
 import type { RegionError } from './region-errors.js';
+import { RequestTable } from './request-table.js';
 import type { RegionLog } from './storage-port.js';
 
 /** The outcome of a write once its entry is applied (or known never to be). */
@@ -64,6 +65,9 @@ export class RegionPeer {
   writtenKeys = 0;
   writtenBytes = 0;
 
+  /** The client writes applied, by request id, to answer retries (replaced by a snapshot). */
+  requests: RequestTable;
+
   /** Removed from its region by an applied change; nothing more is written for it. */
   removed = false;
 
@@ -81,7 +85,9 @@ export class RegionPeer {
     applied: number;
     random: RandomSource;
     raft: Partial<RaftConfig>;
+    requests?: RequestTable;
   }) {
+    this.requests = opts.requests ?? new RequestTable();
     this.region = opts.region;
     this.peerId = opts.peerId;
     this.log = opts.log;

@@ -3,6 +3,9 @@
  * description; the data streams separately in bounded chunks (transport.sendSnapshot), read
  * from a storage view fixed at the snapshot's applied index.
  *
+ * The snapshot message's data is a RegionSnapshotState: the region and its applied-request
+ * table (request-table.ts), both as of the snapshot's index.
+ *
  * Sending: the Raft core asks storage for a snapshot; we answer "temporarily unavailable"
  * and generate one between two loop iterations, when the committed data is exactly the
  * applied index. The next attempt gets it. Each generated snapshot is sent once.
@@ -94,7 +97,10 @@ export function generateSnapshots(store: Store): void {
     const index = peer.appliedIndex;
     const snapshot: Snapshot = {
       metadata: { index, term: peer.node.raft.log.term(index), confState: peer.confState },
-      data: atoll.meta.Region.encode(toProtoRegion(peer.region)).finish(),
+      data: atoll.store.RegionSnapshotState.encode({
+        region: toProtoRegion(peer.region),
+        ...peer.requests.toSnapshot(),
+      }).finish(),
     };
     const chunks = store.storage.exportRange(peer.region.startKey, peer.region.endKey);
     generated.set(peer, { snapshot, chunks, tick: store.tick });

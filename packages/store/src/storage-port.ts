@@ -69,6 +69,11 @@ export interface StoreBatch {
   setApplied(regionId: number, appliedIndex: number, confState?: ConfState): void;
   /** Replaces [start, end) with the region's staged snapshot data (see stageSnapshot). */
   installStagedSnapshot(regionId: number, start: Uint8Array, end: Uint8Array): void;
+  /** Writes one record of the region's applied-request table (request-table.ts). */
+  putRequestRecord(regionId: number, requestId: Uint8Array, value: Uint8Array): void;
+  deleteRequestRecord(regionId: number, requestId: Uint8Array): void;
+  /** Drops the region's whole applied-request table (a snapshot brings another). */
+  clearRequestRecords(regionId: number): void;
   /** Removes every trace of a region's log and state (after a tombstone is written, or not). */
   destroyRegionLog(regionId: number): void;
   /** Resolves once everything in the batch is durable. */
@@ -81,6 +86,8 @@ export interface StoreStorage {
   /** The log of a region (created empty if it has none yet). */
   regionLog(regionId: number): RegionLog;
   newBatch(): StoreBatch;
+  /** The records of a region's applied-request table, as putRequestRecord wrote them. */
+  loadRequestRecords(regionId: number): { requestId: Uint8Array; value: Uint8Array }[];
   get(key: Uint8Array): Uint8Array | undefined;
   scan(options: ScanOptions): KeyValue[];
   /**

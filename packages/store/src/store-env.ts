@@ -7,7 +7,11 @@
 import type { RandomSource } from '@atoll/raft';
 
 export interface StoreEnv {
-  /** Milliseconds on some clock; for metrics, logs and rate limits, never for correctness. */
+  /**
+   * Wall-clock milliseconds (Unix time in production): for metrics, logs and rate limits, and
+   * to stamp proposals, which only bounds how long retries are de-duplicated
+   * (request-table.ts); no decision of a replica reads it directly.
+   */
   now(): number;
   /** Calls `fn` every `ms` milliseconds until the returned function is called. */
   every(ms: number, fn: () => void): () => void;

@@ -26,6 +26,7 @@ import { messageToProto } from './raft-codec.js';
 import { fromProtoRegion } from './region.js';
 import { notLeader, proposalDropped } from './region-errors.js';
 import type { RegionPeer } from './region-peer.js';
+import { RequestTable } from './request-table.js';
 import { generateSnapshots, sendSnapshot } from './snapshots.js';
 import type { Store } from './store.js';
 import { WriteOverlay } from './write-overlay.js';
@@ -252,11 +253,15 @@ function installSnapshot(
   batch: ReturnType<Store['storage']['newBatch']>,
 ): void {
   const snap = ready.snapshot!;
-  const region = fromProtoRegion(atoll.meta.Region.decode(snap.data));
+  const state = atoll.store.RegionSnapshotState.decode(snap.data);
+  const region = fromProtoRegion(state.region ?? {});
   peer.region = region;
   peer.confState = snap.metadata.confState;
+  peer.requests = RequestTable.fromSnapshot(state);
   batch.applySnapshotPosition(region.id, snap.metadata.index, snap.metadata.term);
   batch.installStagedSnapshot(region.id, region.startKey, region.endKey);
+  batch.clearRequestRecords(region.id);
+  peer.requests.writeAll(batch, region.id);
   void store;
 }
 

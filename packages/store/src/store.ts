@@ -39,6 +39,7 @@ import {
   RegionPeer,
   type WriteOutcome,
 } from './region-peer.js';
+import { RequestTable } from './request-table.js';
 import { moveLeadersAway } from './shutdown.js';
 import { receiveSnapshot, releaseSnapshots, snapshotSource } from './snapshots.js';
 import type { RegionState, StoreStorage } from './storage-port.js';
@@ -194,6 +195,7 @@ export class Store implements TransportHandlers {
       applied: st.appliedIndex,
       random: this.env.random,
       raft: { ...this.config.raft, logger: this.logger },
+      requests: RequestTable.load(this.storage.loadRequestRecords(st.region.id)),
     });
     log.setSnapshotSource(snapshotSource(this, peer));
     this.peers.set(st.region.id, peer);
@@ -470,11 +472,17 @@ export class Store implements TransportHandlers {
   }
 
   /** Proposes client writes to a region; resolves when applied (and durable) or refused. */
-  proposeWrites(route: RequestRoute, writes: WriteOp[]): Promise<WriteOutcome> {
+  proposeWrites(
+    route: RequestRoute,
+    writes: WriteOp[],
+    requestId?: Uint8Array,
+  ): Promise<WriteOutcome> {
     const cmd = (peer: RegionPeer): Command => ({
       regionId: route.regionId,
       epoch: peer.region.epoch,
       writes,
+      ...(requestId && requestId.length > 0 ? { requestId } : {}),
+      proposedAtMs: this.env.now(),
     });
     return this.propose(route, (peer) => {
       peer.node.propose(encodeCommand(cmd(peer)));

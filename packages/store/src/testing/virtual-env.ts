@@ -30,6 +30,11 @@ export class VirtualEnv implements StoreEnv {
     queueMicrotask(fn);
   }
 
+  /** Moves the clock without firing timers: a wall clock stepped forward (NTP, skew). */
+  jump(ms: number): void {
+    this.nowMs += ms;
+  }
+
   /** Fires every timer once (one store tick) and advances the clock by its period. */
   fire(): void {
     for (const t of [...this.timers]) {
