@@ -2,7 +2,9 @@
  * Three store processes over real gRPC and LMDB on loopback, regions placed statically.
  * Concurrent writes while the store leading the most regions is killed with SIGKILL and
  * restarted: every acknowledged write is readable afterwards, and the stores converge to
- * identical data per region.
+ * identical data per region. Counters incremented by compare-and-swap at the same time
+ * show that a write retried after the kill is applied once: a CAS applied twice would
+ * leave a counter above the increments its client saw succeed.
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -117,7 +119,29 @@ describe('store processes', () => {
         }
       }
     };
-    const writers = Array.from({ length: 16 }, (_, w) => writer(w));
+    // One counter per region, each incremented by read + compare-and-swap in a loop.
+    const counters = regions.map((_, i) => ({
+      key: `k${String(Math.floor((i + 0.5) * (1_000_000 / regions.length))).padStart(6, '0')}-n`,
+      succeeded: 0,
+      uncertain: 0,
+    }));
+    const counter = async (c: (typeof counters)[number]) => {
+      while (!stop) {
+        try {
+          const current = await client.get(c.key);
+          const next = String(Number(current?.toString() ?? '0') + 1);
+          const r = await client.compareAndSwap(c.key, current?.toString() ?? null, next);
+          if (r.succeeded) c.succeeded++;
+        } catch (e) {
+          if (isAtollError(e, 'CLIENT_ERR_AMBIGUOUS_RESULT')) c.uncertain++;
+          else if (!isAtollError(e, 'CLIENT_ERR_TIMEOUT')) throw e;
+        }
+      }
+    };
+    const writers = [
+      ...Array.from({ length: 16 }, (_, w) => writer(w)),
+      ...counters.map((c) => counter(c)),
+    ];
     await waitFor(() => acked.size >= 200, 30_000, '200 acknowledged writes');
 
     // Kill the store leading the most regions, without warning.
@@ -137,6 +161,13 @@ describe('store processes', () => {
     await Promise.all(writers);
 
     for (const [key, value] of acked) expect((await client.get(key))?.toString(), key).toBe(value);
+    for (const c of counters) {
+      const value = Number((await client.get(c.key))?.toString() ?? '0');
+      expect(value, `${c.key}: ${JSON.stringify(c)}`).toBeGreaterThanOrEqual(c.succeeded);
+      expect(value, `${c.key}: ${JSON.stringify(c)}`).toBeLessThanOrEqual(
+        c.succeeded + c.uncertain,
+      );
+    }
 
     type Digest = { regionId: number; applied: number; digest: number; keys: number };
     const digests = async (id: number) =>
@@ -159,7 +190,7 @@ describe('store processes', () => {
     const total = (await digests(1)).reduce((s, d) => s + d.keys, 0);
     expect(total).toBeGreaterThanOrEqual(acked.size);
     console.log(
-      `acknowledged ${acked.size} writes, ${ambiguous} ambiguous; killed store ${victim} leading ${most} regions`,
+      `acknowledged ${acked.size} writes, ${ambiguous} ambiguous; killed store ${victim} leading ${most} regions; counters ${counters.map((c) => `${c.succeeded}+${c.uncertain}?`).join(' ')}`,
     );
     await client.close();
     for (const p of stores.values()) await p.stop('SIGTERM');

@@ -32,3 +32,4 @@ export type { CallOptions, CasResult, KeyValue, ScanOptions } from './raw-client
 export { RegionCache } from './region-cache.js';
 export { regionFromProto } from './region-call.js';
 export { staticLocator } from './static-locator.js';
+export { REQUEST_RETRY_WINDOW_MS } from './write-intent.js';

@@ -10,7 +10,8 @@ import { asBuffer, type Bytes, compare, toBound, toBytes, toKey } from './bytes.
 import { AtollError, ClientErrorCode, invalidArgument } from './errors.js';
 import type { RegionInfo } from './ports.js';
 import { contains } from './region-cache.js';
-import { callRegion, type RegionCall, Regroup, type Router } from './region-call.js';
+import { ambiguous, callRegion, type RegionCall, Regroup, type Router } from './region-call.js';
+import { RequestIds, WriteIntent } from './write-intent.js';
 
 /** Most pairs one store request returns; larger scans page. */
 export const SCAN_PAGE_MAX = 10_000;
@@ -52,6 +53,13 @@ export class RawClient {
     private readonly defaultTimeoutMs: number,
     private readonly isClosed: () => boolean,
   ) {}
+
+  private readonly requestIds = new RequestIds();
+
+  /** A new logical write: one request id for all its attempts and region pieces. */
+  private intent(): WriteIntent {
+    return new WriteIntent(this.requestIds.next(), this.router.env.now());
+  }
 
   private deadline(opts?: CallOptions): number {
     if (this.isClosed()) throw new AtollError(ClientErrorCode.Closed, 'the client is closed');
@@ -103,7 +111,7 @@ export class RawClient {
     const ks = keys.map((k) => toKey(k));
     const deadline = this.deadline(opts);
     const found = new Map<string, Buffer>();
-    await this.grouped(ks, deadline, (group) => ({
+    await this.grouped(ks, deadline, undefined, (group) => ({
       write: false,
       regroupOnRouteChange: true,
       build: (context) => ({ batchGet: { context, keys: group } }),
@@ -127,6 +135,7 @@ export class RawClient {
       () => this.locate(k),
       {
         write: true,
+        intent: this.intent(),
         build: (context) => ({ put: { context, key: k, value: v } }),
         result: () => undefined,
       },
@@ -145,8 +154,10 @@ export class RawClient {
       values.set(key.toString('hex'), toBytes(v, 'value'));
       return key;
     });
-    await this.grouped(ks, this.deadline(opts), (group) => ({
+    const intent = this.intent();
+    await this.grouped(ks, this.deadline(opts), intent, (group) => ({
       write: true,
+      intent,
       regroupOnRouteChange: true,
       build: (context) => ({
         batchPut: {
@@ -169,6 +180,7 @@ export class RawClient {
       () => this.locate(k),
       {
         write: true,
+        intent: this.intent(),
         build: (context) => ({ delete: { context, key: k } }),
         result: () => undefined,
       },
@@ -185,26 +197,29 @@ export class RawClient {
     const e = toBound(end, 'end');
     if (e.length > 0 && compare(s, e) >= 0) throw invalidArgument('deleteRange needs start < end');
     const deadline = this.deadline(opts);
+    // One id for every region's piece: a piece retried into a region split off one that
+    // already applied it is answered from the record the split copied.
+    const intent = this.intent();
     let cursor = s;
     for (;;) {
-      const region = await this.locate(cursor);
-      const to = minEnd(e, region.endKey);
       const from = cursor;
-      await callRegion(
+      // Each piece ends where the region that took it ends (it may have split meanwhile).
+      const reached = await callRegion(
         this.router,
         () => this.locate(from),
         {
           write: true,
+          intent,
           regroupOnRouteChange: false,
           build: (context, r) => ({
-            deleteRange: { context, startKey: from, endKey: minEnd(to, r.endKey) },
+            deleteRange: { context, startKey: from, endKey: minEnd(e, r.endKey) },
           }),
-          result: () => undefined,
+          result: (_, r) => r.endKey,
         },
         deadline,
       );
-      if (region.endKey.length === 0 || (e.length > 0 && compare(region.endKey, e) >= 0)) return;
-      cursor = region.endKey;
+      if (reached.length === 0 || (e.length > 0 && compare(reached, e) >= 0)) return;
+      cursor = reached;
     }
   }
 
@@ -226,6 +241,7 @@ export class RawClient {
       () => this.locate(k),
       {
         write: true,
+        intent: this.intent(),
         build: (context) => ({
           cas:
             prev === undefined
@@ -355,6 +371,7 @@ export class RawClient {
   private async grouped(
     keys: Buffer[],
     deadline: number,
+    intent: WriteIntent | undefined,
     callFor: (group: Buffer[]) => RegionCall<void>,
   ): Promise<void> {
     let pending = keys;
@@ -389,6 +406,7 @@ export class RawClient {
       );
       pending = retry;
       if (pending.length > 0 && this.router.env.now() >= deadline) {
+        if (intent?.uncertain) throw ambiguous(`deadline passed; ${intent.uncertain}`);
         throw new AtollError(
           ClientErrorCode.Timeout,
           'deadline passed while regions were changing',

@@ -8,7 +8,9 @@
  * - ProposalDropped: nothing was written, retry;
  * - a store unreachable before sending: try the next peer, backing off.
  * A write whose outcome became unknown (connection broken after sending, store timeout) is
- * never retried: it fails with CLIENT_ERR_AMBIGUOUS_RESULT.
+ * retried only if it carries a request id (a WriteIntent) and is within its retry window:
+ * the store answers a retry of a write it applied from its record. Otherwise, or if the
+ * deadline passes before an attempt succeeds, it fails with CLIENT_ERR_AMBIGUOUS_RESULT.
  */
 
 import type { atoll } from '@atoll/proto';
@@ -26,6 +28,7 @@ import {
   SendFailure,
 } from './ports.js';
 import type { RegionCache } from './region-cache.js';
+import type { WriteIntent } from './write-intent.js';
 
 export interface Router {
   readonly cache: RegionCache;
@@ -37,6 +40,8 @@ export interface Router {
 export interface RegionCall<T> {
   /** Whether the request changes data (then an unknown outcome is never retried). */
   readonly write: boolean;
+  /** The write's request id and retry state, shared by its pieces and attempts. */
+  readonly intent?: WriteIntent;
   /**
    * For requests that cover several keys: on a routing error, give up with a Regroup (after
    * updating the cache) so the caller can split the keys by region again.
@@ -79,14 +84,18 @@ export async function callRegion<T>(
       continue;
     }
     const storeId = pickStore(region, peerCursor);
-    const request = call.build({ regionId: region.id, epoch: region.epoch }, region);
+    const context: atoll.kv.IContext = { regionId: region.id, epoch: region.epoch };
+    if (call.intent) context.requestId = call.intent.requestId;
+    const request = call.build(context, region);
     let response: KvResponse;
     try {
       const address = await router.locator.storeAddress(storeId);
       response = await router.sender.send(address, request, deadline - router.env.now());
     } catch (e) {
       if (e instanceof SendError && e.failure === SendFailure.Unknown && call.write) {
-        throw ambiguous(`the connection to store ${storeId} broke after the write was sent`, e);
+        const why = `the connection to store ${storeId} broke after the write was sent`;
+        if (!retriable(call, router)) throw ambiguous(why, e);
+        call.intent!.uncertain = why;
       }
       if (!(e instanceof SendError) && !(e instanceof AtollError && e.retryable)) throw e;
       lastProblem = `store ${storeId} unreachable: ${(e as Error).message}`;
@@ -133,10 +142,14 @@ export async function callRegion<T>(
         await backoff.wait(deadline);
         continue;
       }
-      if (code === 'STORE_ERR_TIMEOUT' && call.write)
-        throw ambiguous(err.message ?? 'the store timed out on the write');
+      if (code === 'STORE_ERR_TIMEOUT' && call.write) {
+        const why = err.message ?? 'the store timed out on the write';
+        if (!retriable(call, router)) throw ambiguous(why);
+        call.intent!.uncertain = why;
+      }
       if (code === 'STORE_ERR_TIMEOUT') {
-        // A read changes nothing: ask again (the leader may have moved) while time remains.
+        // Ask again (the leader may have moved) while time remains: a read changes nothing,
+        // a write carries its request id.
         lastProblem = err.message ?? code;
         router.cache.setLeader(region.id, undefined);
         await backoff.wait(deadline);
@@ -151,9 +164,15 @@ export async function callRegion<T>(
     }
     return call.result(response, region);
   }
+  if (call.intent?.uncertain) throw ambiguous(`deadline passed; ${call.intent.uncertain}`);
   throw new AtollError(ClientErrorCode.Timeout, `deadline passed: ${lastProblem}`, true, {
     lastProblem,
   });
+}
+
+/** Whether a write whose outcome is unknown may be sent again (the store de-duplicates it). */
+function retriable<T>(call: RegionCall<T>, router: Router): boolean {
+  return call.intent?.mayRetry(router.env.now()) ?? false;
 }
 
 /** The leader if known, else the voters in turn. */
@@ -166,7 +185,7 @@ function pickStore(region: RegionInfo, cursor: number): number {
   return list[cursor % list.length]!.storeId;
 }
 
-function ambiguous(message: string, cause?: unknown): AtollError {
+export function ambiguous(message: string, cause?: unknown): AtollError {
   return new AtollError(
     ClientErrorCode.AmbiguousResult,
     `${message}: it may or may not have been applied`,

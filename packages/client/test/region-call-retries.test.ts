@@ -1,10 +1,20 @@
 /**
  * How a call reacts to store errors, against a scripted sender: a read that timed out at
- * the store is asked again, a write that timed out is reported ambiguous (never re-sent).
+ * the store is asked again; a write whose outcome is unknown is sent again with the same
+ * request id (the store de-duplicates it) within its retry window, and reported ambiguous
+ * if it stays unknown.
  */
 
 import { describe, expect, it } from 'vitest';
-import { createClient, isAtollError, type RegionInfo, staticLocator } from '../src/index.js';
+import {
+  createClient,
+  isAtollError,
+  REQUEST_RETRY_WINDOW_MS,
+  type RegionInfo,
+  SendError,
+  SendFailure,
+  staticLocator,
+} from '../src/index.js';
 import type { ClientEnv, KvRequest, KvResponse, KvSender } from '../src/ports.js';
 
 const region: RegionInfo = {
@@ -30,7 +40,7 @@ class ScriptedSender implements KvSender {
 }
 
 /** Virtual time: sleeping advances the clock at once. */
-function virtualEnv(): ClientEnv {
+function virtualEnv(): ClientEnv & { now(): number } {
   let now = 0;
   return {
     now: () => now,
@@ -76,20 +86,96 @@ describe('retries on store errors', () => {
     expect((err as Error).message).toContain('the read timed out');
   });
 
-  it('a write that timed out at the store is ambiguous and is not sent again', async () => {
+  it('a write that timed out at the store is sent again with the same request id', async () => {
     const sender = new ScriptedSender([
-      (r) => ({
-        id: r.id,
-        error: { code: 'STORE_ERR_TIMEOUT', message: 'timed out', retryable: true },
-      }),
+      storeTimeout,
+      (r) => ({ id: r.id, put: {} }),
+      (r) => ({ id: r.id, put: {} }),
     ]);
     const client = createClient({
       locator: staticLocator([region], addresses),
       sender,
       env: virtualEnv(),
     });
+    await client.put('k', 'v');
+    expect(sender.sent.length).toBe(2);
+    const [first, second] = sender.sent.map((s) => idOf(s.request));
+    expect(first?.length).toBe(16);
+    expect(second).toEqual(first);
+    // The next write is another request.
+    await client.put('k', 'w');
+    expect(idOf(sender.sent[2]!.request)).not.toEqual(first);
+  });
+
+  it('a write whose connection broke after sending is retried with the same id', async () => {
+    const sender = new ScriptedSender([
+      () => {
+        throw new SendError(SendFailure.Unknown, 'stream reset');
+      },
+      (r) => ({ id: r.id, delete: {} }),
+    ]);
+    const client = createClient({
+      locator: staticLocator([region], addresses),
+      sender,
+      env: virtualEnv(),
+    });
+    await client.delete('k');
+    expect(sender.sent.length).toBe(2);
+    expect(idOf(sender.sent[1]!.request)).toEqual(idOf(sender.sent[0]!.request));
+  });
+
+  it('a write whose outcome stays unknown until the deadline is ambiguous, not a timeout', async () => {
+    const sender = new ScriptedSender(Array.from({ length: 1000 }, () => storeTimeout));
+    const client = createClient({
+      locator: staticLocator([region], addresses),
+      sender,
+      env: virtualEnv(),
+      timeoutMs: 5_000,
+    });
     const err = await client.put('k', 'v').catch((e: unknown) => e);
     expect(isAtollError(err, 'CLIENT_ERR_AMBIGUOUS_RESULT')).toBe(true);
-    expect(sender.sent.length).toBe(1);
+    expect(sender.sent.length).toBeGreaterThan(1);
+    const ids = new Set(sender.sent.map((s) => Buffer.from(idOf(s.request)!).toString('hex')));
+    expect(ids.size).toBe(1);
+  });
+
+  it('past the retry window an unknown outcome is reported at once', async () => {
+    const env = virtualEnv();
+    const sender = new ScriptedSender(Array.from({ length: 10_000 }, () => storeTimeout));
+    const client = createClient({
+      locator: staticLocator([region], addresses),
+      sender,
+      env,
+      timeoutMs: 10 * REQUEST_RETRY_WINDOW_MS,
+    });
+    const err = await client.put('k', 'v').catch((e: unknown) => e);
+    expect(isAtollError(err, 'CLIENT_ERR_AMBIGUOUS_RESULT')).toBe(true);
+    // It stopped within the window (plus one backoff), long before its deadline.
+    expect(env.now()).toBeLessThan(REQUEST_RETRY_WINDOW_MS + 5_000);
+  });
+
+  it("every region piece of a batch put carries the batch's one request id", async () => {
+    const left: RegionInfo = { ...region, id: 1, endKey: Buffer.from('m') };
+    const right: RegionInfo = { ...region, id: 2, startKey: Buffer.from('m') };
+    const ok = (r: KvRequest): KvResponse => ({ id: r.id, batchPut: {} });
+    const sender = new ScriptedSender([ok, ok]);
+    const client = createClient({
+      locator: staticLocator([left, right], addresses),
+      sender,
+      env: virtualEnv(),
+    });
+    await client.batchPut([
+      ['a', '1'],
+      ['z', '2'],
+    ]);
+    expect(sender.sent.length).toBe(2);
+    expect(idOf(sender.sent[1]!.request)).toEqual(idOf(sender.sent[0]!.request));
   });
 });
+
+/** The request id a write request carries. */
+function idOf(r: KvRequest): Uint8Array | undefined {
+  const cmd = r.put ?? r.batchPut ?? r.delete ?? r.deleteRange ?? r.cas;
+  const id = cmd?.context?.requestId;
+  return id ? Uint8Array.from(id) : undefined;
+}
