@@ -17,6 +17,15 @@ import { evenRegions, type RegionMeta } from '@atoll/store';
 import { AtollProcess, freePort } from '@atoll/store/testing';
 
 /** A started static cluster: its stores, regions, a client, status and stop. */
+/** What the bench reads of a store's /status. */
+export interface StoreStatus {
+  readonly regionCount: number;
+  readonly leaderCount: number;
+  readonly quiescentCount: number;
+  /** Why hibernating regions were woken, counted since the store started. */
+  readonly wakeCauses?: Record<string, number>;
+}
+
 export interface LaunchedCluster {
   /** The temp folder holding the cluster file and every store's data folder. */
   readonly dir: string;
@@ -30,9 +39,7 @@ export interface LaunchedCluster {
   }[];
   readonly regions: RegionMeta[];
   client(): AtollClient;
-  status(
-    storeId: number,
-  ): Promise<{ regionCount: number; leaderCount: number; quiescentCount: number }>;
+  status(storeId: number): Promise<StoreStatus>;
   stop(): Promise<void>;
 }
 
@@ -123,11 +130,7 @@ export async function launchStaticCluster(opts: {
       }),
     status: async (id) => {
       const s = stores.find((x) => x.id === id)!;
-      return (await (await fetch(`http://127.0.0.1:${s.statusPort}/status`)).json()) as {
-        regionCount: number;
-        leaderCount: number;
-        quiescentCount: number;
-      };
+      return (await (await fetch(`http://127.0.0.1:${s.statusPort}/status`)).json()) as StoreStatus;
     },
     stop: async () => {
       // SIGTERM first (a graceful stop, and --cpu-prof profiles get written), then SIGKILL.

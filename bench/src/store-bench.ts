@@ -116,42 +116,55 @@ async function idleCpu(): Promise<void> {
   console.error(`starting 3 stores with ${idleRegions} regions each (bootstrap takes a while)...`);
   const cluster = await launchStaticCluster({ stores: 3, regions: idleRegions });
   try {
-    // Wait until (nearly) every region sleeps and the count stops moving: a few regions
-    // that never settle are reported, not waited for forever. Polled once a second: each
-    // /status lists every region, which is work for the store.
-    let last = -1;
-    let steady = 0;
+    // Wait until every region sleeps, or 99% do and have for 20 s: a few regions that keep
+    // waking are reported, not waited for forever. Polled once a second: each /status lists
+    // every region, which is work for the store.
     let quiescent: number[] = [];
+    let mostlySince: number | undefined;
     const deadline = Date.now() + 900_000;
     for (;;) {
       const all = await Promise.all(cluster.stores.map((s) => cluster.status(s.id)));
       quiescent = all.map((st) => st.quiescentCount);
       const total = quiescent.reduce((a, b) => a + b, 0);
       if (total === all.reduce((a, st) => a + st.regionCount, 0)) break;
-      steady = total === last ? steady + 1 : 0;
-      last = total;
-      if (total >= 0.99 * idleRegions * all.length && steady >= 10) break;
+      if (total >= 0.99 * idleRegions * all.length) mostlySince ??= Date.now();
+      else mostlySince = undefined;
+      if (mostlySince !== undefined && Date.now() - mostlySince >= 20_000) break;
       if (Date.now() > deadline) throw new Error('regions did not hibernate within 15 minutes');
       await new Promise((r) => setTimeout(r, 1000));
     }
+    const wakes0 = await Promise.all(cluster.stores.map((s) => cluster.status(s.id)));
     const cpu0 = cluster.stores.map((s) => cpuSeconds(s.process.pid!));
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const elapsed = (performance.now() - t0) / 1000;
+    const cpu1 = cluster.stores.map((s) => cpuSeconds(s.process.pid!));
+    const wakes1 = await Promise.all(cluster.stores.map((s) => cluster.status(s.id)));
     printTable(
       cluster.stores.map((s, i) => ({
         store: s.id,
         'idle regions': idleRegions,
         hibernating: quiescent[i] ?? 0,
-        'CPU % (of one core)': (((cpuSeconds(s.process.pid!) - cpu0[i]!) / elapsed) * 100).toFixed(
-          2,
-        ),
+        'CPU % (of one core)': (((cpu1[i]! - cpu0[i]!) / elapsed) * 100).toFixed(2),
         'over seconds': idleSeconds,
+        'regions woken, by cause': wakeDelta(wakes0[i]?.wakeCauses, wakes1[i]?.wakeCauses),
       })),
     );
   } finally {
     await cluster.stop();
   }
+}
+
+/** The wake-ups counted between two /status reads, "cause: n" by decreasing count. */
+function wakeDelta(
+  before: Record<string, number> | undefined,
+  after: Record<string, number> | undefined,
+): string {
+  const rows = Object.entries(after ?? {})
+    .map(([cause, n]) => [cause, n - (before?.[cause] ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
+  return rows.length === 0 ? 'none' : rows.map(([c, n]) => `${c}: ${n}`).join(', ');
 }
 
 async function main(): Promise<void> {

@@ -40,12 +40,16 @@ function resleep(store: Store, storeId: number): void {
   }
 }
 
-/** Wakes a hibernating peer: it ticks again from now on. */
-export function wake(store: Store, peer: RegionPeer): void {
+/** Wakes a hibernating peer: it ticks again from now on. `cause` is counted for /status. */
+export function wake(store: Store, peer: RegionPeer, cause: string): void {
   peer.idleTicks = 0;
+  // Work arrived after the flagged heartbeats went out: stay awake (what we send now wakes
+  // the followers, and a sleeping leader would leave them to elect a new one).
+  peer.quiesceNow = false;
   if (!peer.quiescent) return;
   peer.quiescent = false;
   store.active.add(peer);
+  store.wakeCauses.set(cause, (store.wakeCauses.get(cause) ?? 0) + 1);
 }
 
 /** Whether this peer's outgoing heartbeats are its last before hibernating. */
@@ -61,6 +65,8 @@ export function beforeTick(store: Store): void {
   for (const peer of store.active) {
     if (!peer.quiesceNow) continue;
     peer.quiesceNow = false;
+    // Still idle since the flagged heartbeats (nothing proposed, nothing replicated).
+    if (!peer.isIdleLeader()) continue;
     peer.quiescent = true;
     store.active.delete(peer);
   }
@@ -73,7 +79,10 @@ export function onTickHibernation(store: Store): void {
     if (!peer.isLeader) continue;
     peer.idleTicks = peer.isIdleLeader() ? peer.idleTicks + 1 : 0;
     // This tick's heartbeats go out flagged; the next tick stops the peer (beforeTick).
-    if (peer.idleTicks >= quiesceAfterTicks) peer.quiesceNow = true;
+    // Only on a tick that sent heartbeats (every heartbeatTicks): a leader that stopped on
+    // another tick would tell nobody, and its followers would elect a new leader.
+    if (peer.idleTicks >= quiesceAfterTicks && peer.node.raft.heartbeatElapsed === 0)
+      peer.quiesceNow = true;
   }
 
   const others = store.peerStores();
@@ -106,7 +115,7 @@ export function onTickHibernation(store: Store): void {
   for (const peer of store.wakeQueue) {
     if (woken++ >= wakePerTick) break;
     store.wakeQueue.delete(peer);
-    wake(store, peer);
+    wake(store, peer, 'peer store down');
     store.wokenForDownStore.set(peer, peer.leaderStoreId());
   }
 }

@@ -231,14 +231,34 @@ export class RegionPeer {
    * group can stop ticking without anyone noticing (hibernation).
    */
   isIdleLeader(): boolean {
-    if (!this.isLeader || this.hasPendingWork()) return false;
+    return this.isLeader && this.busyReason() === undefined;
+  }
+
+  /** Why a leader cannot hibernate yet (undefined: it can), for isIdleLeader and /status. */
+  busyReason(): string | undefined {
+    if (this.hasPendingWork()) return 'requests in flight';
     const raft = this.node.raft;
     const last = raft.log.lastIndex();
-    if (raft.log.committed !== last || raft.log.applied !== last || raft.leadTransferee !== 0)
-      return false;
-    if (this.confState.votersOutgoing.length > 0) return false;
-    for (const pr of raft.trk.progress.values()) if (pr.matchIndex !== last) return false;
-    return true;
+    if (raft.log.committed !== last) return `committed ${raft.log.committed} < last ${last}`;
+    if (raft.log.applied !== last) return `applied ${raft.log.applied} < last ${last}`;
+    if (raft.leadTransferee !== 0) return 'leadership transfer';
+    if (this.confState.votersOutgoing.length > 0) return 'joint membership';
+    for (const [id, pr] of raft.trk.progress) {
+      if (pr.matchIndex !== last)
+        return `peer ${id} matched ${pr.matchIndex} of ${last} (${pr.state}${pr.paused ? ', paused' : ''})`;
+    }
+    return undefined;
+  }
+
+  /** Why this peer is awake (undefined when hibernating), for /status. */
+  awakeReason(): string | undefined {
+    if (this.quiescent) return undefined;
+    const raft = this.node.raft;
+    if (this.isLeader) {
+      const busy = this.busyReason();
+      return `term ${raft.term}, ${busy ?? `idle for ${this.idleTicks} ticks`}`;
+    }
+    return `${raft.role}, term ${raft.term}, election elapsed ${raft.electionElapsed}`;
   }
 }
 

@@ -40,7 +40,7 @@ export async function moveLeadersAway(store: Store, deadlineTicks: number): Prom
       const target = transferTarget(store, peer);
       if (target === undefined) continue;
       movable++;
-      wake(store, peer);
+      wake(store, peer, 'shutdown');
       peer.node.transferLeader(target);
       store.markDirty(peer);
     }

@@ -97,6 +97,8 @@ export class Store implements TransportHandlers {
   readonly wakeQueue = new Set<RegionPeer>();
   /** Followers woken because their leader's store went silent, by that store. */
   readonly wokenForDownStore = new Map<RegionPeer, number>();
+  /** Why hibernating peers were woken, counted (shown on /status). */
+  readonly wakeCauses = new Map<string, number>();
   /** Peer stores presumed down (silent for storeDownTicks). */
   readonly downStores = new Set<number>();
   private peerStoresCache: Set<number> | undefined;
@@ -389,7 +391,7 @@ export class Store implements TransportHandlers {
       this.active.delete(peer);
     } else if (peer.quiescent && m.type !== MessageType.HeartbeatResponse) {
       // A heartbeat response (e.g. to our last, flagged heartbeat) needs no waking up.
-      wake(this, peer);
+      wake(this, peer, `message ${MessageType[m.type]}`);
     }
     this.dirty.add(peer);
   }
@@ -518,7 +520,7 @@ export class Store implements TransportHandlers {
   transferLeader(route: RequestRoute, toPeerId: number): RegionError | undefined {
     const peer = this.routeLeader(route);
     if (!(peer instanceof RegionPeer)) return peer;
-    wake(this, peer);
+    wake(this, peer, 'leadership transfer');
     peer.node.transferLeader(toPeerId);
     this.markDirty(peer);
     return undefined;
@@ -534,7 +536,7 @@ export class Store implements TransportHandlers {
         regionError: serverIsBusy('too many writes in flight for this region', 10),
       });
     }
-    wake(this, peer);
+    wake(this, peer, 'write');
     return new Promise<WriteOutcome>((resolve) => {
       try {
         submit(peer);
@@ -576,7 +578,7 @@ export class Store implements TransportHandlers {
         regionError: serverIsBusy('too many reads waiting for this region', 10),
       });
     }
-    wake(this, peer);
+    wake(this, peer, 'read');
     const started = this.env.now();
     return new Promise((resolve) => {
       peer.readsQueued.push({
@@ -622,6 +624,7 @@ export class Store implements TransportHandlers {
     leader: number;
     applied: number;
     quiescent: boolean;
+    awake?: string;
   }[] {
     return [...this.peers.values()].map((p) => ({
       regionId: p.region.id,
@@ -630,6 +633,7 @@ export class Store implements TransportHandlers {
       leader: p.leaderPeerId,
       applied: p.appliedIndex,
       quiescent: p.quiescent,
+      ...(p.quiescent ? {} : { awake: p.awakeReason() }),
     }));
   }
 }

@@ -120,4 +120,36 @@ describe('hibernation', () => {
     for (const r of ledBy1) expect(c.leaderStore(r)?.id, `region ${r}`).toBe(1);
     expect([1, 2, 3].map((s) => c.node(s).store.active.size)).toEqual([0, 0, 0]);
   });
+
+  for (const [quiesceAfterTicks, seed] of [
+    [10, 12],
+    [11, 12],
+    [11, 13],
+  ]) {
+    it(`leaders sleep only after telling their followers; nobody re-elects (quiesce after ${quiesceAfterTicks} ticks, seed ${seed})`, async () => {
+      // Heartbeats go out every other tick: a leader that stopped on a tick without them, or
+      // right after a write woke its followers again, left them awake, and they elected a
+      // new leader (seen with 1,000 regions on real stores).
+      const n = 30;
+      const c = await StoreCluster.create({
+        stores: 3,
+        regions: manyRegions(n),
+        seed,
+        config: { quiesceAfterTicks },
+      });
+      const ids = [...Array(n).keys()].map((i) => i + 1);
+      await c.tickUntil(() => ids.every((r) => c.leaderOf(r)), 300, 'leaders');
+      // Stagger the regions: a write to every other one, so their idle counts differ in phase.
+      for (const r of ids.filter((r) => r % 2 === 0)) {
+        const start = Buffer.from(c.leaderOf(r)!.region.startKey).toString();
+        await c.put(`${start}x`, 'v');
+        await c.tick(1);
+      }
+      const terms = () => ids.map((r) => c.leaderOf(r)!.node.raft.term);
+      const before = terms();
+      await c.tick(300);
+      expect(terms()).toEqual(before);
+      expect([1, 2, 3].map((s) => c.node(s).store.active.size)).toEqual([0, 0, 0]);
+    });
+  }
 });

@@ -25,6 +25,7 @@ export function storeStatus(store: Store): Record<string, unknown> {
     leaderCount: regions.filter((r) => r.role === 'leader').length,
     quiescentCount: regions.filter((r) => r.quiescent).length,
     downStores: [...store.downStores],
+    wakeCauses: Object.fromEntries(store.wakeCauses),
     regions,
   };
 }
