@@ -207,8 +207,6 @@ function applySplit(
   }
   if (split.newPeerIds.length !== region.peers.length)
     return refuse('one new peer id per peer is needed');
-  if (ctx.regionExists(split.newRegionId))
-    return refuse(`region ${split.newRegionId} already exists`);
   if (peer.confState.votersOutgoing.length > 0)
     return refuse('cannot split during a membership change');
 
@@ -231,7 +229,10 @@ function applySplit(
     autoLeave: false,
   };
   peer.region = left;
-  if (mine) {
+  // Every replica must apply a command alike, so a right region that already exists here
+  // (which the guards on peer creation should make impossible) does not refuse the split: the
+  // left still shrinks, and only the local creation of the right peer is skipped.
+  if (mine && !ctx.regionExists(right.id)) {
     // The new region's data is already here; its log starts at a fixed position on every
     // replica, so they agree without exchanging anything.
     ctx.batch.applySnapshotPosition(right.id, SPLIT_INIT_INDEX, SPLIT_INIT_INDEX);

@@ -142,9 +142,9 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
         overlay,
         storeId: store.storeId,
         regionExists: (id) =>
-          store.peers.has(id) || store.tombstones.has(id) || store.pendingSplits.has(id),
+          store.peers.has(id) || store.tombstones.has(id) || store.creating.has(id),
       });
-      for (const split of applied.splits) store.pendingSplits.add(split.right.id);
+      for (const split of applied.splits) store.creating.add(split.right.id);
       // The writes are committed (durable on a majority, and here) and their outcome is
       // decided: answer now rather than after this batch's fsync. A read still waits for the
       // batch (the applied index moves only once it is durable), and a crash before then
@@ -209,7 +209,7 @@ function finish(store: Store, work: PeerWork[]): void {
       for (const split of applied.splits) {
         if (peer.isLeader)
           for (const l of store.splitListeners) l(split.left, split.right, peer.peerId);
-        store.pendingSplits.delete(split.right.id);
+        store.creating.delete(split.right.id);
         const right = store.createPeer({
           region: split.right,
           peerId: split.rightPeerId,

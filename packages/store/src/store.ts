@@ -69,6 +69,19 @@ export interface RequestRoute {
   readonly epoch: Epoch;
 }
 
+/**
+ * Messages that do not wake a hibernating peer: a heartbeat response (e.g. to our last,
+ * flagged heartbeat), and vote responses, which only a candidate uses. A sleeping peer is a
+ * follower or leader: the responses are to a campaign it abandoned when its leader's flagged
+ * heartbeat arrived, and woken by them it would time out against the sleeping leader and
+ * campaign again, waking the whole region, over and over.
+ */
+const NO_WAKE: ReadonlySet<MessageType> = new Set([
+  MessageType.HeartbeatResponse,
+  MessageType.PreVoteResponse,
+  MessageType.VoteResponse,
+]);
+
 export class Store implements TransportHandlers {
   readonly config: StoreConfig;
   readonly storage: StoreStorage;
@@ -86,8 +99,11 @@ export class Store implements TransportHandlers {
   readonly active = new Set<RegionPeer>();
   /** Peers touched since the last loop iteration. */
   dirty = new Set<RegionPeer>();
-  /** Regions created by a split whose batch is not durable yet: not to be created from messages. */
-  readonly pendingSplits = new Set<number>();
+  /**
+   * Regions being created here (by a split or a bootstrap) whose batch is not durable yet:
+   * not to be created from messages meanwhile, or a second peer would shadow the first.
+   */
+  readonly creating = new Set<number>();
   /** Peers asking for a snapshot to be generated between batches. */
   readonly snapshotRequests = new Set<RegionPeer>();
   tick = 0;
@@ -159,7 +175,8 @@ export class Store implements TransportHandlers {
    * its log starts at the same fixed position on every replica, so no snapshot is needed.
    */
   async bootstrapRegion(region: RegionMeta): Promise<void> {
-    if (this.peers.has(region.id) || this.tombstones.has(region.id)) return;
+    if (this.peers.has(region.id) || this.tombstones.has(region.id) || this.creating.has(region.id))
+      return;
     const mine = region.peers.find((p) => p.storeId === this.storeId);
     if (!mine)
       throw new StoreError(
@@ -183,11 +200,20 @@ export class Store implements TransportHandlers {
     batch.applySnapshotPosition(region.id, SPLIT_INIT_INDEX, SPLIT_INIT_INDEX);
     batch.setHardState(region.id, { term: SPLIT_INIT_INDEX, vote: 0, commit: SPLIT_INIT_INDEX });
     batch.setRegionState(state);
-    await batch.commit();
+    this.creating.add(region.id);
+    try {
+      await batch.commit();
+    } finally {
+      this.creating.delete(region.id);
+    }
     this.createPeer(state);
   }
 
   createPeer(st: RegionState): RegionPeer {
+    // A second peer would replace the first in `peers` but stay in `active`: an orphan that
+    // nothing reaches, campaigning (and waking its region) forever.
+    if (this.peers.has(st.region.id))
+      throw new Error(`store ${this.storeId} already has a peer of region ${st.region.id}`);
     const log = this.storage.regionLog(st.region.id);
     const peer = new RegionPeer({
       region: st.region,
@@ -389,8 +415,7 @@ export class Store implements TransportHandlers {
       // The leader is idle and has stopped ticking: so can we.
       peer.quiescent = true;
       this.active.delete(peer);
-    } else if (peer.quiescent && m.type !== MessageType.HeartbeatResponse) {
-      // A heartbeat response (e.g. to our last, flagged heartbeat) needs no waking up.
+    } else if (peer.quiescent && !NO_WAKE.has(m.type)) {
       wake(this, peer, `message ${MessageType[m.type]}`);
     }
     this.dirty.add(peer);
@@ -403,8 +428,8 @@ export class Store implements TransportHandlers {
    */
   private maybeCreateFromMessage(env: RaftEnvelope): RegionPeer | undefined {
     const regionId = Number(env.regionId ?? 0);
-    // A split here is creating it as we speak (its batch is not durable yet).
-    if (this.pendingSplits.has(regionId)) return undefined;
+    // A split or bootstrap here is creating it as we speak (its batch is not durable yet).
+    if (this.creating.has(regionId)) return undefined;
     const toPeer = env.toPeer;
     if (!toPeer || Number(toPeer.storeId) !== this.storeId) return undefined;
     const removed = this.tombstones.get(regionId);
