@@ -12,9 +12,22 @@
  *   store died; this is the guard against that storm.
  */
 
-import { Role } from '@atoll/raft';
+import { MessageType, Role } from '@atoll/raft';
 import type { RegionPeer } from './region-peer.js';
 import type { Store } from './store.js';
+
+/**
+ * Messages that do not wake a hibernating peer: a heartbeat response (e.g. to our last,
+ * flagged heartbeat), and vote responses, which only a candidate uses. A sleeping peer is a
+ * follower or leader: the responses are to a campaign it abandoned when its leader's flagged
+ * heartbeat arrived, and woken by them it would time out against the sleeping leader and
+ * campaign again, waking the whole region, over and over.
+ */
+export const NO_WAKE: ReadonlySet<MessageType> = new Set([
+  MessageType.HeartbeatResponse,
+  MessageType.PreVoteResponse,
+  MessageType.VoteResponse,
+]);
 
 /**
  * A store presumed down was heard from again (it was only slow: an overloaded machine

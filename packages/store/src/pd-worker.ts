@@ -43,7 +43,10 @@ export const PD_WORKER_DEFAULTS: Omit<PdWorkerOptions, 'capacity'> = {
   quiescentRegionHeartbeatTicks: 600,
 };
 
-/** A follower this far behind the commit index is reported "pending" (not promotable). */
+/**
+ * A follower this far behind the commit index is reported "pending" (not promotable), as is
+ * one the leader does not yet know to match its log (probing, or receiving a snapshot).
+ */
 const PENDING_LAG_ENTRIES = 64;
 /** Region heartbeats are considered once per this many ticks (one scan over the regions). */
 const REGION_SCAN_TICKS = 10;
@@ -150,7 +153,7 @@ export class PdWorker {
       region: toProtoRegion(peer.region),
       leader: { id: peer.peerId, storeId: this.store.storeId },
       downPeers: this.downPeers(peer),
-      pendingPeers: this.pendingPeers(peer),
+      pendingPeers: pendingPeers(peer),
       approximateSize: peer.approxBytes,
       approximateKeys: peer.approxKeys,
       bytesWritten: peer.writtenBytes,
@@ -170,21 +173,6 @@ export class PdWorker {
         peer: { id: p.id, storeId: p.storeId, role: p.isLearner ? 1 : 0 },
         downSeconds: Math.floor(((this.store.tick - heard) * this.store.config.tickMs) / 1000),
       });
-    }
-    return out;
-  }
-
-  private pendingPeers(peer: RegionPeer): atoll.meta.IPeer[] {
-    const progress = peer.node.status().progress;
-    if (!progress) return [];
-    const committed = peer.node.raft.log.committed;
-    const out: atoll.meta.IPeer[] = [];
-    for (const p of peer.region.peers) {
-      const pr = progress.get(p.id);
-      if (!pr) continue;
-      if (pr.state === ProgressState.Snapshot || pr.matchIndex + PENDING_LAG_ENTRIES < committed) {
-        out.push({ id: p.id, storeId: p.storeId, role: p.isLearner ? 1 : 0 });
-      }
     }
     return out;
   }
@@ -260,4 +248,22 @@ export class PdWorker {
     const middle = keys[Math.floor(keys.length / 2)]!.key;
     return compareBytes(middle, peer.region.startKey) > 0 ? middle : undefined;
   }
+}
+
+/** The peers a leader reports as not promotable: not known to match, or too far behind. */
+export function pendingPeers(peer: RegionPeer): atoll.meta.IPeer[] {
+  const progress = peer.node.status().progress;
+  if (!progress) return [];
+  const committed = peer.node.raft.log.committed;
+  const out: atoll.meta.IPeer[] = [];
+  for (const p of peer.region.peers) {
+    const pr = progress.get(p.id);
+    if (!pr || p.id === peer.peerId) continue;
+    // A new learner has matched nothing and is probed first: with a short log the lag alone
+    // would call it caught up, and PD would promote a voter that does not exist yet.
+    if (pr.state !== ProgressState.Replicate || pr.matchIndex + PENDING_LAG_ENTRIES < committed) {
+      out.push({ id: p.id, storeId: p.storeId, role: p.isLearner ? 1 : 0 });
+    }
+  }
+  return out;
 }

@@ -79,3 +79,13 @@ export function describeRegion(r: RegionMeta): string {
   const hex = (k: Uint8Array) => (k.length === 0 ? '' : Buffer.from(k).toString('hex'));
   return `region ${r.id} [${hex(r.startKey)}, ${hex(r.endKey) || '+inf'}) epoch ${r.epoch.confVer}/${r.epoch.version}`;
 }
+
+/** A removed peer, as remembered by `Store.tombstones`. */
+export interface Tombstone {
+  readonly peerId: number;
+  readonly confVer: number;
+}
+
+export function tombstoneOf(peerId: number, region: RegionMeta): Tombstone {
+  return { peerId, confVer: region.epoch.confVer };
+}

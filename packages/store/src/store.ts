@@ -21,10 +21,18 @@ import { encodeChangePeers, SPLIT_INIT_INDEX } from './apply.js';
 import { type Command, encodeCommand, type WriteOp } from './command-codec.js';
 import type { RaftEnvelope, RaftTransport, TransportHandlers } from './env/transport.js';
 import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
-import { beforeTick, onTickHibernation, wake } from './hibernation.js';
+import { beforeTick, NO_WAKE, onTickHibernation, wake } from './hibernation.js';
 import { StoreMetrics } from './metrics.js';
 import { messageFromProto } from './raft-codec.js';
-import { compareBytes, type Epoch, type PeerMeta, type RegionMeta, sameEpoch } from './region.js';
+import {
+  compareBytes,
+  type Epoch,
+  type PeerMeta,
+  type RegionMeta,
+  sameEpoch,
+  type Tombstone,
+  tombstoneOf,
+} from './region.js';
 import {
   epochNotMatch,
   notLeader,
@@ -69,19 +77,6 @@ export interface RequestRoute {
   readonly epoch: Epoch;
 }
 
-/**
- * Messages that do not wake a hibernating peer: a heartbeat response (e.g. to our last,
- * flagged heartbeat), and vote responses, which only a candidate uses. A sleeping peer is a
- * follower or leader: the responses are to a campaign it abandoned when its leader's flagged
- * heartbeat arrived, and woken by them it would time out against the sleeping leader and
- * campaign again, waking the whole region, over and over.
- */
-const NO_WAKE: ReadonlySet<MessageType> = new Set([
-  MessageType.HeartbeatResponse,
-  MessageType.PreVoteResponse,
-  MessageType.VoteResponse,
-]);
-
 export class Store implements TransportHandlers {
   readonly config: StoreConfig;
   readonly storage: StoreStorage;
@@ -91,10 +86,13 @@ export class Store implements TransportHandlers {
   /** Peers by region id. */
   readonly peers = new Map<number, RegionPeer>();
   /**
-   * Regions whose peer was removed from this store, with that peer's id. Messages to it (or
-   * to any older peer) are dropped; a newer peer of the region may be created here again.
+   * Regions whose peer was removed from this store: that peer's id and the region's
+   * membership version after the removal. Messages to it, or sent before a later membership
+   * change, are dropped; a peer added later (a higher version) may be created here again.
+   * Peer ids alone cannot tell: PD allocates them from batches, so a later peer may have a
+   * smaller id.
    */
-  readonly tombstones = new Map<number, number>();
+  readonly tombstones = new Map<number, Tombstone>();
   /** Peers that are not hibernating: the only ones ticked. */
   readonly active = new Set<RegionPeer>();
   /** Peers touched since the last loop iteration. */
@@ -141,7 +139,7 @@ export class Store implements TransportHandlers {
   /** Loads every region from storage, creates its peer and starts ticking. */
   start(): void {
     for (const st of this.storage.loadRegionStates()) {
-      if (st.tombstone) this.tombstones.set(st.region.id, st.peerId);
+      if (st.tombstone) this.tombstones.set(st.region.id, tombstoneOf(st.peerId, st.region));
       else this.createPeer(st);
     }
     this.stopTicker = this.env.every(this.config.tickMs, () => this.onTick());
@@ -240,7 +238,7 @@ export class Store implements TransportHandlers {
     this.peers.delete(peer.region.id);
     this.active.delete(peer);
     this.dirty.delete(peer);
-    this.tombstones.set(peer.region.id, peer.peerId);
+    this.tombstones.set(peer.region.id, tombstoneOf(peer.peerId, peer.region));
     this.wakeQueue.delete(peer);
     this.wokenForDownStore.delete(peer);
     this.regionsChanged();
@@ -433,7 +431,11 @@ export class Store implements TransportHandlers {
     const toPeer = env.toPeer;
     if (!toPeer || Number(toPeer.storeId) !== this.storeId) return undefined;
     const removed = this.tombstones.get(regionId);
-    if (removed !== undefined && Number(toPeer.id) <= removed) return undefined;
+    if (
+      removed &&
+      (Number(toPeer.id) === removed.peerId || Number(env.epoch?.confVer ?? 0) <= removed.confVer)
+    )
+      return undefined;
     const start = env.startKey ?? new Uint8Array();
     const end = env.endKey ?? new Uint8Array();
     for (const p of this.peers.values())

@@ -4,7 +4,7 @@
  * ever and waking its sleeping region each time (seen on a 10,000-region store).
  */
 
-import { MessageType, message } from '@atoll/raft';
+import { ConfChangeTransition, ConfChangeType, MessageType, message } from '@atoll/raft';
 import { describe, expect, it } from 'vitest';
 import type { RaftEnvelope } from '../src/env/transport.js';
 import { messageToProto } from '../src/raft-codec.js';
@@ -98,5 +98,28 @@ describe('store: region creation', () => {
     // Only the region that was already there: the split did not shadow it.
     expect(c.node(2).store.peers.get(2)?.region.peers.length).toBe(1);
     expectNoOrphans(c.node(2).store);
+  });
+
+  it('a peer added back to a store it was removed from is created, even with a smaller id', async () => {
+    const c = await StoreCluster.create({ stores: 3, regions: [regionOn(1, [1, 2, 3])], seed: 7 });
+    await c.tickUntil(() => c.leaderOf(1) !== undefined, 200, 'a leader');
+    await c.put('a', '1');
+    const leaderStore = () => c.leaderStore(1)!;
+    const victim = [1, 2, 3].find((s) => s !== leaderStore().id)!;
+    const change = (type: ConfChangeType, peerId: number, isLearner: boolean) =>
+      leaderStore().store.proposeConfChange(
+        { regionId: 1, epoch: c.leaderOf(1)!.region.epoch },
+        { transition: ConfChangeTransition.Auto, changes: [{ type, peerId }] },
+        type === ConfChangeType.RemovePeer ? [] : [{ id: peerId, storeId: victim, isLearner }],
+      );
+    expect((await change(ConfChangeType.RemovePeer, 100 + victim, false)).ok).toBe(true);
+    await c.tickUntil(() => c.node(victim).store.tombstones.has(1), 300, 'the peer removed');
+    expect(c.dataOf(victim)).toEqual([]);
+
+    // PD allocates ids from batches: the new peer's id can be below the removed one's.
+    expect((await change(ConfChangeType.AddLearner, 50, true)).ok).toBe(true);
+    await c.tickUntil(() => c.dataOf(victim).length === 1, 400, 'the new learner to catch up');
+    expect(c.node(victim).store.peers.get(1)?.peerId).toBe(50);
+    expectNoOrphans(c.node(victim).store);
   });
 });

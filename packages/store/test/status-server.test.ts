@@ -28,6 +28,16 @@ describe('status HTTP port', () => {
       leaderCount: 1,
     });
 
+    const raft = (await (await fetch(`${base}/debug/raft`)).json()) as Record<string, unknown>[];
+    expect(raft).toHaveLength(1);
+    expect(raft[0]).toMatchObject({
+      regionId: 1,
+      peerId: leader.store.peers.get(1)!.peerId,
+      role: 'leader',
+      confState: { voters: [101, 102, 103] },
+    });
+    expect(Object.keys(raft[0]!.progress as object)).toHaveLength(3);
+
     expect((await fetch(`${base}/health`)).status).toBe(200);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });

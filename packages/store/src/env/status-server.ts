@@ -1,6 +1,7 @@
 /**
  * A store's HTTP status port: Prometheus metrics at /metrics, a JSON status page at
- * /status, and /health for liveness probes. Read-only; binds where it is told.
+ * /status, /health for liveness probes, and debugging pages: /debug/regions (data digests per
+ * region) and /debug/raft (each region's Raft state). Read-only; binds where it is told.
  */
 
 import { createServer, type Server } from 'node:http';
@@ -51,6 +52,42 @@ export function regionDigests(
   });
 }
 
+/** Each region's Raft state as its peer here sees it: to tell why a region has no leader. */
+export function raftStates(store: Store): Record<string, unknown>[] {
+  return [...store.peers.values()].map((p) => {
+    const st = p.node.status();
+    return {
+      regionId: p.region.id,
+      peerId: p.peerId,
+      epoch: p.region.epoch,
+      peers: p.region.peers.map((m) => `${m.id}@${m.storeId}${m.isLearner ? 'L' : ''}`),
+      role: st.softState.role,
+      leader: st.softState.leaderId,
+      term: st.hardState.term,
+      vote: st.hardState.vote,
+      commit: st.hardState.commit,
+      applied: st.applied,
+      lastIndex: st.lastIndex,
+      confState: st.confState,
+      ...(st.progress
+        ? {
+            progress: Object.fromEntries(
+              [...st.progress].map(([id, pr]) => [
+                id,
+                {
+                  match: pr.matchIndex,
+                  next: pr.nextIndex,
+                  state: pr.state,
+                  active: pr.recentActive,
+                },
+              ]),
+            ),
+          }
+        : {}),
+    };
+  });
+}
+
 export async function startStatusServer(
   store: Store,
   host: string,
@@ -76,11 +113,15 @@ export async function startStatusServer(
       res
         .writeHead(200, { 'content-type': 'application/json' })
         .end(`${JSON.stringify(regionDigests(store))}\n`);
+    } else if (path === '/debug/raft') {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(`${JSON.stringify(raftStates(store), null, 1)}\n`);
     } else if (path === '/health') {
       const ok = !store.failed && !store.stopped;
       res.writeHead(ok ? 200 : 503).end(ok ? 'ok\n' : 'down\n');
     } else {
-      res.writeHead(404).end('try /metrics, /status or /health\n');
+      res.writeHead(404).end('try /metrics, /status, /health, /debug/regions or /debug/raft\n');
     }
   });
   await new Promise<void>((resolve, reject) => {
