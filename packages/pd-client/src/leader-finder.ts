@@ -62,10 +62,15 @@ export class LeaderFinder {
   /** Searches for the leader (joining a search under way). */
   find(deadline: number): Promise<LeaderInfo> {
     this.searchDeadline = Math.max(this.searchDeadline, deadline);
-    this.search ??= this.searchLoop().finally(() => {
-      this.search = undefined;
-      this.searchDeadline = 0;
-    });
+    if (!this.search) {
+      this.search = this.searchLoop().finally(() => {
+        this.search = undefined;
+        this.searchDeadline = 0;
+      });
+      // Waiters hear of a failure through withDeadline; when none is left (all gave up, or
+      // the only one's deadline had already passed) the rejection must not go unhandled.
+      this.search.catch(() => {});
+    }
     return withDeadline(this.search, deadline, this.ctx, () =>
       unavailable('no PD leader found in time', this.lastFailure),
     );
