@@ -54,4 +54,14 @@ export type { LogBounds } from './raft-log-reader.js';
 export { RegionRaftStorage, type SnapshotSource } from './region-raft-storage.js';
 export { SnapshotExport } from './snapshot-export.js';
 export type { SnapshotHeader } from './snapshot-format.js';
+export {
+  WAL_RECORD_BYTES_MAX,
+  WAL_SEGMENT_BYTES_DEFAULT,
+  type WalFile,
+  type WalFiles,
+  type WalOptions,
+  type WalPosition,
+  type WalRecord,
+  WriteAheadLog,
+} from './wal/write-ahead-log.js';
 export { type BatchSink, type CommitResult, WriteBatch } from './write-batch.js';

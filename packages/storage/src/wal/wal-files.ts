@@ -1,0 +1,84 @@
+/**
+ * The few file operations the write-ahead log needs, behind an interface so that a test can
+ * stand in a file system that forgets, at a simulated power failure, whatever was not synced.
+ */
+
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface WalFile {
+  /** Writes `bytes` at `offset` (not durable until datasync). */
+  write(bytes: Uint8Array, offset: number): Promise<void>;
+  datasync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface WalFiles {
+  /** File names in the log's folder (created if missing). */
+  list(): string[];
+  read(name: string): Uint8Array;
+  /** Creates `name` as `bytes` zeroes, durable (data and the folder entry) when it resolves. */
+  createZeroed(name: string, bytes: number): Promise<void>;
+  /** Renames durably (the folder is synced). */
+  rename(from: string, to: string): Promise<void>;
+  remove(name: string): Promise<void>;
+  openForWrite(name: string): Promise<WalFile>;
+}
+
+/** Zeroes written per call while preallocating. */
+const ZERO_CHUNK = 1 << 20;
+
+/** WalFiles on a real folder. */
+export function nodeWalFiles(dir: string): WalFiles {
+  mkdirSync(dir, { recursive: true });
+  const path = (name: string) => join(dir, name);
+  const syncDir = async () => {
+    const h = await openFile(dir, 'r');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  };
+  return {
+    list: () => readdirSync(dir),
+    read: (name) => readFileSync(path(name)),
+    async createZeroed(name, bytes) {
+      const h = await openFile(path(name), 'w');
+      try {
+        const zeroes = new Uint8Array(Math.min(ZERO_CHUNK, bytes));
+        for (let at = 0; at < bytes; at += zeroes.length)
+          await h.write(zeroes, 0, Math.min(zeroes.length, bytes - at), at);
+        // Allocated blocks and the size are metadata: a full sync, once, so that every later
+        // datasync only has data to write.
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+      await syncDir();
+    },
+    async rename(from, to) {
+      renameSync(path(from), path(to));
+      await syncDir();
+    },
+    async remove(name) {
+      rmSync(path(name), { force: true });
+      await syncDir();
+    },
+    async openForWrite(name) {
+      const h = await openFile(path(name), 'r+');
+      return {
+        async write(bytes, offset) {
+          let done = 0;
+          while (done < bytes.length) {
+            const { bytesWritten } = await h.write(bytes, done, bytes.length - done, offset + done);
+            done += bytesWritten;
+          }
+        },
+        datasync: () => h.datasync(),
+        close: () => h.close(),
+      };
+    },
+  };
+}
