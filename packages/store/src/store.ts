@@ -526,6 +526,10 @@ export class Store implements TransportHandlers {
     newPeerIds: number[],
   ): Promise<WriteOutcome> {
     return this.propose(route, (peer) => {
+      // Checked here, not at apply: an apply that refused on some replicas only would split
+      // the region on the others.
+      if (this.peers.has(newRegionId) || this.tombstones.has(newRegionId))
+        throw new StoreError(StoreErrorCode.InvalidAdmin, `region ${newRegionId} already exists`);
       const command: Command = {
         regionId: route.regionId,
         epoch: peer.region.epoch,

@@ -7,6 +7,7 @@
 import { ConfChangeTransition, ConfChangeType, MessageType, message } from '@atoll/raft';
 import { describe, expect, it } from 'vitest';
 import type { RaftEnvelope } from '../src/env/transport.js';
+import { StoreErrorCode } from '../src/errors.js';
 import { messageToProto } from '../src/raft-codec.js';
 import type { Store } from '../src/store.js';
 import { regionOn, StoreCluster } from '../src/testing/index.js';
@@ -75,10 +76,24 @@ describe('store: region creation', () => {
 
   it('a split applies alike on every replica, even where the new region already exists', async () => {
     const c = await StoreCluster.create({ stores: 3, regions: [regionOn(1, [1, 2, 3])] });
-    // Store 2 already has a region 2 (it cannot arise through the guards; forced here).
-    await c.node(2).store.bootstrapRegion(regionOn(2, [2], 'x', ''));
     await c.tickUntil(() => c.leaderOf(1) !== undefined, 400, 'a leader');
     const leader = c.leaderStore(1)!.store;
+    // A follower's store already has a region 2 (the guards make it impossible; forced here).
+    const other = [1, 2, 3].find((id) => id !== leader.storeId)!;
+    await c.node(other).store.bootstrapRegion(regionOn(2, [other], 'x', ''));
+    // A leader refuses to propose a split into a region id its store knows.
+    await c.tickUntil(() => c.leaderOf(2) !== undefined, 400, 'a leader of region 2');
+    const refused = await c
+      .node(other)
+      .store.proposeSplit(
+        { regionId: 2, epoch: { confVer: 1, version: 1 } },
+        new TextEncoder().encode('y'),
+        2,
+        [202],
+      );
+    expect(!refused.ok && 'error' in refused && refused.error.code).toBe(
+      StoreErrorCode.InvalidAdmin,
+    );
     const split = leader.proposeSplit(
       { regionId: 1, epoch: { confVer: 1, version: 1 } },
       new TextEncoder().encode('m'),
@@ -96,8 +111,8 @@ describe('store: region creation', () => {
       expect(new TextDecoder().decode(left.endKey)).toBe('m');
     }
     // Only the region that was already there: the split did not shadow it.
-    expect(c.node(2).store.peers.get(2)?.region.peers.length).toBe(1);
-    expectNoOrphans(c.node(2).store);
+    expect(c.node(other).store.peers.get(2)?.region.peers.length).toBe(1);
+    expectNoOrphans(c.node(other).store);
   });
 
   it('a peer added back to a store it was removed from is created, even with a smaller id', async () => {
