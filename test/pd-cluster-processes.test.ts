@@ -162,6 +162,13 @@ describe('PD-run cluster of processes', () => {
       'every region back to 3 replicas without the dead store',
     );
 
+    // PD says so on the wire (what `atoll ctl stores` shows).
+    const { health } = await pd.getAllStores(false);
+    expect(health.get(victim)).toBe('down');
+    expect(ids.filter((id) => id !== victim).map((id) => health.get(id))).toEqual(
+      ids.filter((id) => id !== victim).map(() => 'up'),
+    );
+
     for (const [k, v] of acked) expect((await client.get(k))?.toString(), k).toBe(v);
     expect((await client.get('first'))?.toString()).toBe('one store');
     console.log(`acknowledged ${acked.size} writes over ${(await regions()).length} regions`);

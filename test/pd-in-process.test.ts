@@ -98,6 +98,10 @@ describe('PD scheduling, in process', () => {
       'the region back at three healthy replicas',
     );
     console.log('repaired: voters now', votersOn(c, regionId), 'victim', victim);
+    // What `atoll ctl stores` shows: the victim down, the others up.
+    const health = pd.pd.storesHealth();
+    expect(health.get(victim)).toBe('down');
+    for (const s of [1, 2, 3, 4].filter((s) => s !== victim)) expect(health.get(s)).toBe('up');
     for (const k of acked) expect(await c.get(k)).toBe(k.slice(1));
   });
 

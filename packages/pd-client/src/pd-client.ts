@@ -170,11 +170,15 @@ export class PdClient {
   }
 
   /** Every store (tombstones too unless excluded) and the last heartbeat of each that sent one. */
-  async getAllStores(
-    excludeTombstones = false,
-  ): Promise<{ stores: atoll.meta.IStore[]; stats: atoll.pd.IStoreStats[] }> {
+  async getAllStores(excludeTombstones = false): Promise<{
+    stores: atoll.meta.IStore[];
+    stats: atoll.pd.IStoreStats[];
+    /** PD's judgement now, by store id: up, disconnected, down, offline, tombstone, unknown. */
+    health: Map<number, string>;
+  }> {
     const r = await this.call('getAllStores', { excludeTombstones });
-    return { stores: r.stores ?? [], stats: r.stats ?? [] };
+    const health = new Map(Object.entries(r.health ?? {}).map(([id, h]) => [Number(id), h]));
+    return { stores: r.stores ?? [], stats: r.stats ?? [], health };
   }
 
   /** Reports a store's statistics (PD judges a store down by their absence). */

@@ -23,7 +23,7 @@ import type { PeerMeta, RegionMeta, StoreMeta } from './meta/types.js';
 import type { Operator } from './operator/operator.js';
 import type { OperatorStats } from './operator/operator-controller.js';
 import type { RegionCommand } from './operator/step.js';
-import { ClusterView } from './schedule/cluster-view.js';
+import { ClusterView, type StoreHealth } from './schedule/cluster-view.js';
 import type { MetaStorage } from './storage/meta-storage.js';
 import { MetaWriter } from './storage/meta-writer.js';
 import type { TsoBatch } from './tso/tso.js';
@@ -160,6 +160,13 @@ export class PlacementDriver {
   getAllStores(excludeTombstones = false): StoreInfo[] {
     const stores = this.requireTerm().meta.allStores();
     return excludeTombstones ? stores.filter((s) => s.meta.state !== 'tombstone') : stores;
+  }
+
+  /** Each store's health as the schedulers judge it now. */
+  storesHealth(): Map<number, StoreHealth> {
+    const term = this.requireTerm();
+    const view = new ClusterView(term.meta, this.config, this.clock.now());
+    return new Map(term.meta.allStores().map((s) => [s.meta.id, view.storeHealth(s.meta.id)]));
   }
 
   // ---- regions ----

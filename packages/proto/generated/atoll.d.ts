@@ -5025,6 +5025,9 @@ export namespace atoll {
             /** GetAllStoresResponse stats. */
             stats: atoll.pd.StoreStats.$Properties[];
 
+            /** GetAllStoresResponse health. */
+            health: { [k: string]: string };
+
             /**
              * Creates a new GetAllStoresResponse instance using the specified properties.
              * @param [properties] Properties to set
@@ -5065,6 +5068,9 @@ export namespace atoll {
 
                 /** GetAllStoresResponse stats */
                 stats?: (atoll.pd.StoreStats.$Properties[]|null);
+
+                /** GetAllStoresResponse health */
+                health?: ({ [k: string]: string }|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -11988,6 +11988,7 @@ export const atoll = $root.atoll = (() => {
              * @property {atoll.pd.ResponseHeader.$Properties|null} [header] GetAllStoresResponse header
              * @property {Array.<atoll.meta.Store.$Properties>|null} [stores] GetAllStoresResponse stores
              * @property {Array.<atoll.pd.StoreStats.$Properties>|null} [stats] GetAllStoresResponse stats
+             * @property {Object.<string,string>|null} [health] GetAllStoresResponse health
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -12015,6 +12016,7 @@ export const atoll = $root.atoll = (() => {
             const GetAllStoresResponse = function (properties) {
                 this.stores = [];
                 this.stats = [];
+                this.health = {};
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -12044,6 +12046,14 @@ export const atoll = $root.atoll = (() => {
              * @instance
              */
             GetAllStoresResponse.prototype.stats = $util.emptyArray;
+
+            /**
+             * GetAllStoresResponse health.
+             * @member {Object.<string,string>} health
+             * @memberof atoll.pd.GetAllStoresResponse
+             * @instance
+             */
+            GetAllStoresResponse.prototype.health = $util.emptyObject;
 
             /**
              * Creates a new GetAllStoresResponse instance using the specified properties.
@@ -12085,6 +12095,9 @@ export const atoll = $root.atoll = (() => {
                 if (message.stats != null && message.stats.length)
                     for (let i = 0; i < message.stats.length; ++i)
                         $root.atoll.pd.StoreStats.encode(message.stats[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.health != null && $Object.hasOwnProperty.call(message, "health"))
+                    for (let keys = $Object.keys(message.health), i = 0; i < keys.length; ++i)
+                        writer.uint32(/* id 4, wireType 2 =*/34).fork().uint32(/* id 1, wireType 0 =*/8).uint64($util.longFromKey(keys[i], true)).uint32(/* id 2, wireType 2 =*/18).string(message.health[keys[i]]).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -12109,7 +12122,7 @@ export const atoll = $root.atoll = (() => {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                let end, message, value;
+                let end, message, key, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -12149,6 +12162,40 @@ export const atoll = $root.atoll = (() => {
                             if (!(message.stats && message.stats.length))
                                 message.stats = [];
                             message.stats.push($root.atoll.pd.StoreStats.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if (message.health === $util.emptyObject)
+                                message.health = {};
+                            let end2 = reader.size() + reader.pos;
+                            if (end2 > reader.len)
+                                throw $RangeError("index out of range");
+                            reader.len = end2;
+                            key = 0;
+                            value = "";
+                            while (reader.pos < end2) {
+                                let tag2 = reader.tag();
+                                wireType = tag2 & 7;
+                                switch (tag2 >>>= 3) {
+                                case 1:
+                                    if (wireType !== 0)
+                                        break;
+                                    key = reader.uint64();
+                                    continue;
+                                case 2:
+                                    if (wireType !== 2)
+                                        break;
+                                    value = reader.stringVerify();
+                                    continue;
+                                }
+                                reader.skipType(wireType, _depth, tag2);
+                            }
+                            if (reader.pos !== end2)
+                                throw $RangeError("index out of range");
+                            reader.len = end;
+                            message.health[typeof key === "object" ? $util.longToHash(key) : key] = value;
                             continue;
                         }
                     }

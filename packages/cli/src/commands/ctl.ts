@@ -60,13 +60,15 @@ function print(flags: CtlFlags, json: unknown, rows: Record<string, string | num
 }
 
 async function storeRows(pd: PdClient) {
-  const { stores, stats } = await pd.getAllStores(false);
+  const { stores, stats, health } = await pd.getAllStores(false);
   return stores.map((s) => {
     const st = stats.find((x) => Number(x.storeId) === Number(s.id));
     return {
       id: Number(s.id),
       address: s.address ?? '',
-      state: ['up', 'offline', 'tombstone'][s.state ?? 0] ?? String(s.state),
+      // PD's judgement (a silent store is disconnected, then down), else its registration.
+      state:
+        health.get(Number(s.id)) ?? ['up', 'offline', 'tombstone'][s.state ?? 0] ?? String(s.state),
       regions: st ? Number(st.regionCount ?? 0) : '?',
       leaders: st ? Number(st.leaderCount ?? 0) : '?',
       'available GiB': st ? (Number(st.available ?? 0) / 2 ** 30).toFixed(1) : '?',

@@ -158,9 +158,13 @@ export function createPdService(ctx: PdServiceContext): grpc.UntypedServiceImple
       'getAllStores',
       (req) => {
         const stores = pd.getAllStores(req.excludeTombstones);
+        const health = pd.storesHealth();
         return {
           stores: stores.map((s) => storeToProto(s.meta)),
           stats: stores.flatMap((s) => (s.stats ? [storeStatsToProto(s.stats)] : [])),
+          health: Object.fromEntries(
+            stores.map((s) => [s.meta.id, health.get(s.meta.id) ?? 'unknown']),
+          ),
         };
       },
     ),
