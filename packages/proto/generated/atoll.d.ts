@@ -7827,6 +7827,9 @@ export namespace atoll {
             /** RaftEnvelope quiesce. */
             quiesce: boolean;
 
+            /** RaftEnvelope isTombstone. */
+            isTombstone: boolean;
+
             /**
              * Creates a new RaftEnvelope instance using the specified properties.
              * @param [properties] Properties to set
@@ -7882,6 +7885,9 @@ export namespace atoll {
 
                 /** RaftEnvelope quiesce */
                 quiesce?: (boolean|null);
+
+                /** RaftEnvelope isTombstone */
+                isTombstone?: (boolean|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -18519,6 +18519,7 @@ export const atoll = $root.atoll = (() => {
              * @property {Uint8Array|null} [startKey] RaftEnvelope startKey
              * @property {Uint8Array|null} [endKey] RaftEnvelope endKey
              * @property {boolean|null} [quiesce] RaftEnvelope quiesce
+             * @property {boolean|null} [isTombstone] RaftEnvelope isTombstone
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -18615,6 +18616,14 @@ export const atoll = $root.atoll = (() => {
             RaftEnvelope.prototype.quiesce = false;
 
             /**
+             * RaftEnvelope isTombstone.
+             * @member {boolean} isTombstone
+             * @memberof atoll.store.RaftEnvelope
+             * @instance
+             */
+            RaftEnvelope.prototype.isTombstone = false;
+
+            /**
              * Creates a new RaftEnvelope instance using the specified properties.
              * @function create
              * @memberof atoll.store.RaftEnvelope
@@ -18662,6 +18671,8 @@ export const atoll = $root.atoll = (() => {
                     writer.uint32(/* id 7, wireType 2 =*/58).bytes(message.endKey);
                 if (message.quiesce != null && $Object.hasOwnProperty.call(message, "quiesce") && message.quiesce !== false)
                     writer.uint32(/* id 8, wireType 0 =*/64).bool(message.quiesce);
+                if (message.isTombstone != null && $Object.hasOwnProperty.call(message, "isTombstone") && message.isTombstone !== false)
+                    writer.uint32(/* id 9, wireType 0 =*/72).bool(message.isTombstone);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -18764,6 +18775,15 @@ export const atoll = $root.atoll = (() => {
                                 message.quiesce = value;
                             else
                                 delete message.quiesce;
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.isTombstone = value;
+                            else
+                                delete message.isTombstone;
                             continue;
                         }
                     }

@@ -72,6 +72,12 @@ export class RegionPeer {
   removed = false;
 
   /**
+   * Found stale (the region went on without it, e.g. while its store was down): destroyed by
+   * the next loop iteration, durably, as if it had applied its own removal.
+   */
+  stale = false;
+
+  /**
    * Stores of peers we have heard from. A peer created empty (to be initialized by a
    * snapshot) knows no region members yet, but must answer the leader that contacted it.
    */

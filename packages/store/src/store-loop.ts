@@ -28,6 +28,7 @@ import { notLeader, proposalDropped } from './region-errors.js';
 import type { RegionPeer } from './region-peer.js';
 import { RequestTable } from './request-table.js';
 import { generateSnapshots, sendSnapshot } from './snapshots.js';
+import type { StoreBatch } from './storage-port.js';
 import type { Store } from './store.js';
 import { WriteOverlay } from './write-overlay.js';
 
@@ -69,6 +70,7 @@ export async function runLoop(store: Store): Promise<void> {
         await prepared.commit;
         await previous;
         finish(store, prepared.work);
+        for (const peer of prepared.stale) store.destroyPeer(peer);
         // The next batch no longer needs this one's overlay: its writes are in storage.
         const at = inflight.indexOf(entry);
         inflight[at + 1]?.overlay.detachParent();
@@ -102,6 +104,8 @@ export async function runLoop(store: Store): Promise<void> {
 
 interface Prepared {
   readonly work: PeerWork[];
+  /** Stale peers destroyed by this batch (see RegionPeer.stale). */
+  readonly stale: RegionPeer[];
   readonly overlay: WriteOverlay;
   readonly commit: Promise<void>;
 }
@@ -113,9 +117,15 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
   const batch = store.storage.newBatch();
   const overlay = new WriteOverlay(batch, parent);
   const work: PeerWork[] = [];
+  const stale: RegionPeer[] = [];
 
   for (const peer of peers) {
     if (!store.peers.has(peer.region.id) || peer.removed) continue;
+    if (peer.stale) {
+      destroyStale(peer, batch);
+      stale.push(peer);
+      continue;
+    }
     startReads(store, peer);
     if (!peer.node.hasReady()) continue;
     const ready = peer.node.ready();
@@ -176,7 +186,7 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
 
   // Appends go out while our own write is in flight (Raft thesis §10.2.1).
   store.transport.flush();
-  if (work.length === 0) return undefined;
+  if (work.length === 0 && stale.length === 0) return undefined;
   const started = store.env.now();
   const commit = batch.commit().then(() => {
     const m = store.metrics;
@@ -194,7 +204,24 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
     m.batchApplied.observe(appliedCount);
     m.messagesPerIteration.observe(messages);
   });
-  return { work, overlay, commit };
+  return { work, stale, overlay, commit };
+}
+
+/**
+ * Writes a stale peer's end into the batch, as an applied removal would: its data and log
+ * go, a tombstone stays. An uninitialized peer (never got a snapshot) has no data here.
+ */
+function destroyStale(peer: RegionPeer, batch: StoreBatch): void {
+  if (peer.region.peers.length > 0) batch.clearRange(peer.region.startKey, peer.region.endKey);
+  batch.destroyRegionLog(peer.region.id);
+  batch.setRegionState({
+    region: peer.region,
+    peerId: peer.peerId,
+    tombstone: true,
+    appliedIndex: peer.appliedIndex,
+    confState: peer.confState,
+  });
+  peer.removed = true;
 }
 
 /** Step 4, once the batch is durable (and every earlier one). */

@@ -23,6 +23,12 @@ import type { RaftEnvelope, RaftTransport, TransportHandlers } from './env/trans
 import { isStoreError, StoreError, StoreErrorCode } from './errors.js';
 import { beforeTick, NO_WAKE, onTickHibernation, wake } from './hibernation.js';
 import { StoreMetrics } from './metrics.js';
+import {
+  collectStale,
+  isFromRemovedPeer,
+  maybeCreateFromMessage,
+  sendTombstone,
+} from './peers-from-messages.js';
 import { messageFromProto } from './raft-codec.js';
 import {
   compareBytes,
@@ -395,11 +401,22 @@ export class Store implements TransportHandlers {
     const regionId = Number(env.regionId ?? 0);
     const toPeer = Number(env.toPeer?.id ?? 0);
     let peer = this.peers.get(regionId);
+    if (peer && (env.isTombstone || peer.peerId !== toPeer)) {
+      // From a newer membership: our peer is named gone, or the region has another peer on
+      // this store now. Either way ours was removed while it could not hear of it.
+      const newer = Number(env.epoch?.confVer ?? 0) > peer.region.epoch.confVer;
+      if (newer && (peer.peerId === toPeer) === Boolean(env.isTombstone)) collectStale(this, peer);
+      return;
+    }
+    if (env.isTombstone) return;
     if (!peer) {
-      peer = this.maybeCreateFromMessage(env);
+      peer = maybeCreateFromMessage(this, env);
       if (!peer) return;
     }
-    if (peer.peerId !== toPeer) return; // addressed to an older or newer peer of this region
+    if (isFromRemovedPeer(env, peer)) {
+      sendTombstone(this, peer, env);
+      return;
+    }
     if (env.fromPeer?.id)
       peer.knownPeerStores.set(Number(env.fromPeer.id), Number(env.fromPeer.storeId ?? 0));
     const m = messageFromProto(env.message ?? {});
@@ -417,50 +434,6 @@ export class Store implements TransportHandlers {
       wake(this, peer, `message ${MessageType[m.type]}`);
     }
     this.dirty.add(peer);
-  }
-
-  /**
-   * A message for a region this store does not have: a new peer being added here. It is
-   * created empty and initialized by a snapshot. Never when the range overlaps a region we
-   * have (a split we have not applied yet would create it) or the region was removed here.
-   */
-  private maybeCreateFromMessage(env: RaftEnvelope): RegionPeer | undefined {
-    const regionId = Number(env.regionId ?? 0);
-    // A split or bootstrap here is creating it as we speak (its batch is not durable yet).
-    if (this.creating.has(regionId)) return undefined;
-    const toPeer = env.toPeer;
-    if (!toPeer || Number(toPeer.storeId) !== this.storeId) return undefined;
-    const removed = this.tombstones.get(regionId);
-    if (
-      removed &&
-      (Number(toPeer.id) === removed.peerId || Number(env.epoch?.confVer ?? 0) <= removed.confVer)
-    )
-      return undefined;
-    const start = env.startKey ?? new Uint8Array();
-    const end = env.endKey ?? new Uint8Array();
-    for (const p of this.peers.values())
-      if (rangesOverlap(start, end, p.region.startKey, p.region.endKey)) return undefined;
-    const region: RegionMeta = {
-      id: regionId,
-      startKey: start,
-      endKey: end,
-      epoch: { confVer: 0, version: 0 },
-      peers: [],
-    };
-    const empty = {
-      voters: [],
-      votersOutgoing: [],
-      learners: [],
-      learnersNext: [],
-      autoLeave: false,
-    };
-    return this.createPeer({
-      region,
-      peerId: Number(toPeer.id),
-      tombstone: false,
-      appliedIndex: 0,
-      confState: empty,
-    });
   }
 
   // ---- client requests --------------------------------------------------------------------
@@ -679,15 +652,4 @@ function timeoutOutcome(what: 'read' | 'write'): WriteOutcome & { ok: false } {
       ? 'the write timed out: it may or may not have been applied'
       : 'the read timed out; retry';
   return { ok: false, error: new StoreError(StoreErrorCode.Timeout, message, what === 'read') };
-}
-
-function rangesOverlap(
-  aStart: Uint8Array,
-  aEnd: Uint8Array,
-  bStart: Uint8Array,
-  bEnd: Uint8Array,
-): boolean {
-  const aBeforeB = aEnd.length > 0 && compareBytes(aEnd, bStart) <= 0;
-  const bBeforeA = bEnd.length > 0 && compareBytes(bEnd, aStart) <= 0;
-  return !aBeforeB && !bBeforeA;
 }
