@@ -2,8 +2,9 @@
  * A PD-run cluster of real processes (1 PD, stores over gRPC and LMDB): stores started one
  * by one from empty grow region 1 to 3 replicas; concurrent writes split regions repeatedly
  * while every key stays readable through PD's routing and regions stay contiguous; a fourth
- * store receives regions and leaders; a store killed for good has its replicas rebuilt
- * elsewhere, and no acknowledged write is lost.
+ * store receives regions and leaders; a killed store has its replicas rebuilt elsewhere, and
+ * when it comes back on its old data its stale peers are collected; no acknowledged write is
+ * lost.
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,7 +55,9 @@ describe('PD-run cluster of processes', () => {
     ]);
     await pdProc.start('pd ready');
     const stores: AtollProcess[] = [];
+    const statusPorts = new Map<number, number>();
     const startStore = async (i: number) => {
+      const statusPort = await freePort();
       const p = new AtollProcess(`store-${i}`, [
         'store',
         '--pd',
@@ -62,7 +65,7 @@ describe('PD-run cluster of processes', () => {
         '--listen',
         `127.0.0.1:${await freePort()}`,
         '--status',
-        `127.0.0.1:${await freePort()}`,
+        `127.0.0.1:${statusPort}`,
         '--data-dir',
         join(dir, `store-${i}`),
         '--tick-ms',
@@ -70,6 +73,7 @@ describe('PD-run cluster of processes', () => {
       ]);
       const ready = await p.start('store ready');
       stores.push(p);
+      statusPorts.set(Number(ready.storeId), statusPort);
       return Number(ready.storeId);
     };
     const pd = await PdClient.connect({ endpoints: [pdAddr] });
@@ -167,6 +171,32 @@ describe('PD-run cluster of processes', () => {
     expect(health.get(victim)).toBe('down');
     expect(ids.filter((id) => id !== victim).map((id) => health.get(id))).toEqual(
       ids.filter((id) => id !== victim).map(() => 'up'),
+    );
+
+    // The dead store comes back on its old data: its peers were removed meanwhile, so each
+    // must be collected as stale (not campaign forever), and PD sees the store up again.
+    expect(await startStore(2)).toBe(victim);
+    const peersOnVictim = async () => {
+      const expected = new Map<number, number>();
+      for (const r of await regions())
+        for (const p of r.region.peers ?? [])
+          if (Number(p.storeId) === victim) expected.set(Number(r.region.id), Number(p.id));
+      return expected;
+    };
+    await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${statusPorts.get(victim)}/status`);
+        const status = (await res.json()) as { regions: { regionId: number; peerId: number }[] };
+        const expected = await peersOnVictim();
+        return status.regions.every((r) => expected.get(r.regionId) === r.peerId);
+      },
+      60_000,
+      'the returned store to drop every stale peer',
+    );
+    await waitFor(
+      async () => (await pd.getAllStores(false)).health.get(victim) === 'up',
+      30_000,
+      'PD to see the returned store up',
     );
 
     for (const [k, v] of acked) expect((await client.get(k))?.toString(), k).toBe(v);
