@@ -88,6 +88,11 @@ export class Raft {
   heartbeatElapsed = 0;
   randomizedElectionTimeout = 0;
 
+  /**
+   * Proposals arrived since the last Ready: their appends go out when the Ready is collected,
+   * one message per follower for all of them rather than one per proposal.
+   */
+  appendPending = false;
   /** To send now. */
   msgs: Message[] = [];
   /** To send once the Ready they were collected with is durable (votes, append acks). */
@@ -142,6 +147,13 @@ export class Raft {
   promotable(): boolean {
     const pr = this.trk.progress.get(this.id);
     return pr !== undefined && !pr.isLearner && !this.log.hasNextOrInProgressSnapshot();
+  }
+
+  /** Sends the appends proposals deferred (see appendPending); a no-op if none or not leader. */
+  flushPendingAppends(): void {
+    if (!this.appendPending) return;
+    this.appendPending = false;
+    if (this.role === Role.Leader) bcastAppend(this);
   }
 
   // ---- sending ---------------------------------------------------------------------------

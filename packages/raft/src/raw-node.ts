@@ -190,12 +190,13 @@ export class RawNode {
     if (r.msgs.length > 0 || r.msgsAfterPersist.length > 0 || r.selfAfterPersist.length > 0)
       return true;
     if (r.log.hasNextUnstableEntries() || r.log.hasNextCommittedEntries()) return true;
-    return r.readStates.length > 0;
+    return r.readStates.length > 0 || r.appendPending;
   }
 
   /** Collects the next Ready. The host must eventually call persisted() with its number. */
   ready(): Ready {
     const r = this.raft;
+    r.flushPendingAppends();
     const softState = r.softState();
     const hardState = r.hardState();
     const entries = r.log.nextUnstableEntries();

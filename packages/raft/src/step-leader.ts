@@ -84,7 +84,8 @@ function propose(r: Raft, m: Message): void {
   if (r.leadTransferee !== NONE) throw proposalDropped('leadership-transfer', r.leadTransferee);
   r.admitConfChanges(m.entries);
   if (!r.appendEntries(m.entries)) throw proposalDropped('uncommitted-limit', r.id);
-  bcastAppend(r);
+  // Sent when the host collects the next Ready: proposals of one turn share the messages.
+  r.appendPending = true;
 }
 
 function handleAppendResponse(r: Raft, m: Message): void {

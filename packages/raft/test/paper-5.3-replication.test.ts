@@ -68,6 +68,22 @@ describe('§5.3 log replication', () => {
     expect(c.appliedData(1)).toEqual(['a']);
   });
 
+  it('proposals made between two Readys go to each follower in one append', () => {
+    const c = new TestCluster({ voters: [1, 2, 3] });
+    c.elect(1);
+    const before = c.trace.length;
+    for (const d of ['a', 'b', 'c']) c.propose(1, d);
+    c.stabilize();
+    const appends = c.trace
+      .slice(before)
+      .filter((m) => m.type === MessageType.Append && m.entries.length > 0);
+    expect(appends.map((m) => [m.to, m.index, m.entries.map((e) => e.index)])).toEqual([
+      [2, 1, [2, 3, 4]],
+      [3, 1, [2, 3, 4]],
+    ]);
+    for (const id of [1, 2, 3]) expect(c.appliedData(id)).toEqual(['a', 'b', 'c']);
+  });
+
   it('the leader sends appends before its own write is durable', () => {
     const c = new TestCluster({ voters: [1, 2, 3] });
     c.elect(1);
