@@ -8,7 +8,7 @@
  */
 
 import type { RaftEnvelope } from './env/transport.js';
-import { compareBytes, type RegionMeta } from './region.js';
+import { type RegionMeta, rangesOverlap } from './region.js';
 import type { RegionPeer } from './region-peer.js';
 import type { Store } from './store.js';
 
@@ -88,15 +88,4 @@ export function maybeCreateFromMessage(store: Store, env: RaftEnvelope): RegionP
     appliedIndex: 0,
     confState: empty,
   });
-}
-
-function rangesOverlap(
-  aStart: Uint8Array,
-  aEnd: Uint8Array,
-  bStart: Uint8Array,
-  bEnd: Uint8Array,
-): boolean {
-  const aBeforeB = aEnd.length > 0 && compareBytes(aEnd, bStart) <= 0;
-  const bBeforeA = bEnd.length > 0 && compareBytes(bEnd, aStart) <= 0;
-  return !aBeforeB && !bBeforeA;
 }

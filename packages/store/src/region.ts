@@ -47,6 +47,18 @@ export function rangeInRegion(start: Uint8Array, end: Uint8Array, r: RegionMeta)
   return end.length > 0 && compareBytes(end, r.endKey) <= 0;
 }
 
+/** Whether [aStart, aEnd) and [bStart, bEnd) share a key (an empty end is unbounded). */
+export function rangesOverlap(
+  aStart: Uint8Array,
+  aEnd: Uint8Array,
+  bStart: Uint8Array,
+  bEnd: Uint8Array,
+): boolean {
+  const aBeforeB = aEnd.length > 0 && compareBytes(aEnd, bStart) <= 0;
+  const bBeforeA = bEnd.length > 0 && compareBytes(bEnd, aStart) <= 0;
+  return !aBeforeB && !bBeforeA;
+}
+
 export function sameEpoch(a: Epoch, b: Epoch): boolean {
   return a.confVer === b.confVer && a.version === b.version;
 }

@@ -122,7 +122,7 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
   for (const peer of peers) {
     if (!store.peers.has(peer.region.id) || peer.removed) continue;
     if (peer.stale) {
-      destroyStale(peer, batch);
+      writeRemoval(peer, batch, peer.appliedIndex);
       stale.push(peer);
       continue;
     }
@@ -151,8 +151,7 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
         storage: store.storage,
         overlay,
         storeId: store.storeId,
-        regionExists: (id) =>
-          store.peers.has(id) || store.tombstones.has(id) || store.creating.has(id),
+        regionExists: (id) => store.knowsRegion(id),
       });
       for (const split of applied.splits) store.creating.add(split.right.id);
       // The writes are committed (durable on a majority, and here) and their outcome is
@@ -164,17 +163,12 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
     if (applied && !applied.removedSelf)
       maybeCompactLog(peer, batch, store.config.logCompactEntries);
     if (applied?.removedSelf) {
-      // This store left the region: its data and log go in the same batch as the tombstone.
-      batch.clearRange(peer.region.startKey, peer.region.endKey);
-      batch.destroyRegionLog(regionId);
-      // Nothing more may be written for it, even before the batch is durable.
-      peer.removed = true;
-    }
-    if (ready.snapshot || applied?.regionChanged || applied?.removedSelf) {
+      writeRemoval(peer, batch, applied.lastIndex);
+    } else if (ready.snapshot || applied?.regionChanged) {
       batch.setRegionState({
         region: peer.region,
         peerId: peer.peerId,
-        tombstone: applied?.removedSelf ?? false,
+        tombstone: false,
         appliedIndex: applied?.lastIndex ?? ready.snapshot!.metadata.index,
         confState: peer.confState,
       });
@@ -208,17 +202,18 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
 }
 
 /**
- * Writes a stale peer's end into the batch, as an applied removal would: its data and log
- * go, a tombstone stays. An uninitialized peer (never got a snapshot) has no data here.
+ * A peer leaving this store (it applied its own removal, or was found stale): its data and
+ * log go in the same batch as its tombstone, and nothing more may be written for it, even
+ * before the batch is durable. An uninitialized peer (never got a snapshot) has no data here.
  */
-function destroyStale(peer: RegionPeer, batch: StoreBatch): void {
+function writeRemoval(peer: RegionPeer, batch: StoreBatch, appliedIndex: number): void {
   if (peer.region.peers.length > 0) batch.clearRange(peer.region.startKey, peer.region.endKey);
   batch.destroyRegionLog(peer.region.id);
   batch.setRegionState({
     region: peer.region,
     peerId: peer.peerId,
     tombstone: true,
-    appliedIndex: peer.appliedIndex,
+    appliedIndex,
     confState: peer.confState,
   });
   peer.removed = true;

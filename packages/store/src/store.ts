@@ -179,8 +179,7 @@ export class Store implements TransportHandlers {
    * its log starts at the same fixed position on every replica, so no snapshot is needed.
    */
   async bootstrapRegion(region: RegionMeta): Promise<void> {
-    if (this.peers.has(region.id) || this.tombstones.has(region.id) || this.creating.has(region.id))
-      return;
+    if (this.knowsRegion(region.id)) return;
     const mine = region.peers.find((p) => p.storeId === this.storeId);
     if (!mine)
       throw new StoreError(
@@ -211,6 +210,11 @@ export class Store implements TransportHandlers {
       this.creating.delete(region.id);
     }
     this.createPeer(state);
+  }
+
+  /** Whether this store has, had (tombstone) or is creating a peer of region `id`. */
+  knowsRegion(id: number): boolean {
+    return this.peers.has(id) || this.tombstones.has(id) || this.creating.has(id);
   }
 
   createPeer(st: RegionState): RegionPeer {
@@ -501,7 +505,7 @@ export class Store implements TransportHandlers {
     return this.propose(route, (peer) => {
       // Checked here, not at apply: an apply that refused on some replicas only would split
       // the region on the others.
-      if (this.peers.has(newRegionId) || this.tombstones.has(newRegionId))
+      if (this.knowsRegion(newRegionId))
         throw new StoreError(StoreErrorCode.InvalidAdmin, `region ${newRegionId} already exists`);
       const command: Command = {
         regionId: route.regionId,
