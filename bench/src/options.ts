@@ -70,7 +70,7 @@ export interface BenchOptions {
   readonly label: string | undefined;
 }
 
-function positiveInt(value: string): number {
+export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0)
     throw new InvalidArgumentError('expected a positive integer');

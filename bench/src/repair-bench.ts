@@ -21,7 +21,7 @@ import { PD_DEFAULTS, type PdConfigInput } from '@atoll/pd';
 import { SCHEDULE_INTERVAL_MS } from '@atoll/pd/server';
 import type { RegionAndLeader } from '@atoll/pd-client';
 import { PD_WORKER_DEFAULTS, STORE_DEFAULTS } from '@atoll/store';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import {
   fileSystemOf,
   loadAverage,
@@ -30,6 +30,7 @@ import {
   printConditions,
   printTable,
 } from './conditions.js';
+import { intList, positiveInt } from './options.js';
 import {
   type LaunchedStore,
   launchPdCluster,
@@ -60,16 +61,6 @@ interface Flags {
   settleTimeoutS: number;
   repairTimeoutS: number;
   json?: boolean;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('a positive integer');
-  return n;
-}
-
-function intList(value: string): number[] {
-  return value.split(',').map((v) => positiveInt(v.trim()));
 }
 
 function parseFlags(): Flags {

@@ -21,6 +21,7 @@ import {
   printConditions,
   printTable,
 } from './conditions.js';
+import { positiveInt } from './options.js';
 
 interface Flags {
   seconds: number;
@@ -29,16 +30,11 @@ interface Flags {
 }
 
 function parseFlags(): Flags {
-  const int = (v: string) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`not a positive integer: ${v}`);
-    return n;
-  };
   return new Command('bench:wal')
     .description('durable appends per second and their latency, write-ahead log alone')
-    .option('--seconds <n>', 'seconds per row', int, 5)
-    .option('--payload-bytes <n>', 'bytes per record', int, 128)
-    .option('--appenders <n>', 'concurrent appenders in the group-commit row', int, 64)
+    .option('--seconds <n>', 'seconds per row', positiveInt, 5)
+    .option('--payload-bytes <n>', 'bytes per record', positiveInt, 128)
+    .option('--appenders <n>', 'concurrent appenders in the group-commit row', positiveInt, 64)
     .showHelpAfterError()
     .parse(process.argv)
     .opts<Flags>();
