@@ -38,6 +38,12 @@ describe('PD-run cluster of processes', () => {
         },
       }),
     );
+    // Each phase's duration is printed: the test's budget is mostly waiting on PD.
+    let phaseStart = Date.now();
+    const phaseDone = (name: string) => {
+      console.log(`${name}: ${((Date.now() - phaseStart) / 1000).toFixed(1)} s`);
+      phaseStart = Date.now();
+    };
     const pdProc = new AtollProcess('pd', [
       'pd',
       '--id',
@@ -80,6 +86,15 @@ describe('PD-run cluster of processes', () => {
     const regions = async () => pd.scanRegions(new Uint8Array(), new Uint8Array(), 10_000);
     const voterStores = (r: Awaited<ReturnType<typeof regions>>[number]) =>
       (r.region.peers ?? []).filter((p) => p.role !== 1).map((p) => Number(p.storeId));
+    // What a failed wait prints: every region's voters and leader, and the PD log's tail.
+    const clusterView = async () => {
+      const lines = (await regions()).map(
+        (r) =>
+          `region ${r.region.id} voters ${voterStores(r).join(',')} leader store ${r.leader?.storeId}` +
+          ` peers ${(r.region.peers ?? []).map((p) => `${p.id}@${p.storeId}${p.role === 1 ? 'L' : ''}`).join(' ')}`,
+      );
+      return [...lines, '-- pd log --', ...pdProc.lines.slice(-40)].join('\n');
+    };
     const contiguous = (list: Awaited<ReturnType<typeof regions>>) => {
       if (list.length === 0 || (list[0]!.region.startKey?.length ?? 0) !== 0) return false;
       if ((list[list.length - 1]!.region.endKey?.length ?? 0) !== 0) return false;
@@ -101,6 +116,7 @@ describe('PD-run cluster of processes', () => {
       60_000,
       'region 1 on 3 replicas on 3 stores',
     );
+    phaseDone('3 stores, region 1 on 3 replicas');
 
     // Concurrent writes until regions have split several times.
     const acked = new Map<string, string>();
@@ -136,6 +152,7 @@ describe('PD-run cluster of processes', () => {
     await Promise.all(writers);
     expect(sawGap).toBe(false);
     expect(contiguous(await regions())).toBe(true);
+    phaseDone(`writes split into ${(await regions()).length} regions`);
 
     // A fourth store joins and gets its share.
     const fourth = await startStore(4);
@@ -152,7 +169,9 @@ describe('PD-run cluster of processes', () => {
       },
       120_000,
       'store 4 to receive regions and leaders',
+      clusterView,
     );
+    phaseDone('store 4 balanced in');
 
     // One store dies for good: its replicas are rebuilt on the others.
     const victim = ids[1]!;
@@ -164,7 +183,9 @@ describe('PD-run cluster of processes', () => {
       },
       120_000,
       'every region back to 3 replicas without the dead store',
+      clusterView,
     );
+    phaseDone('dead store repaired');
 
     // PD says so on the wire (what `atoll ctl stores` shows).
     const { health } = await pd.getAllStores(false);
@@ -193,6 +214,7 @@ describe('PD-run cluster of processes', () => {
       60_000,
       'the returned store to drop every stale peer',
     );
+    phaseDone('stale peers collected');
     await waitFor(
       async () => (await pd.getAllStores(false)).health.get(victim) === 'up',
       30_000,
