@@ -8915,6 +8915,81 @@ export namespace atoll {
         }
 
         /**
+         * Properties of a WriteRequest.
+         * @deprecated Use atoll.store.WriteRequest.$Properties instead.
+         */
+        interface IWriteRequest extends atoll.store.WriteRequest.$Properties {
+        }
+
+        /** Represents a WriteRequest. */
+        class WriteRequest {
+
+            /**
+             * Constructs a new WriteRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.store.WriteRequest.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** WriteRequest writes. */
+            writes: atoll.store.WriteOp.$Properties[];
+
+            /** WriteRequest requestId. */
+            requestId: Uint8Array;
+
+            /**
+             * Creates a new WriteRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns WriteRequest instance
+             */
+            static create(properties: atoll.store.WriteRequest.$Shape): atoll.store.WriteRequest & atoll.store.WriteRequest.$Shape;
+            static create(properties?: atoll.store.WriteRequest.$Properties): atoll.store.WriteRequest;
+
+            /**
+             * Encodes the specified WriteRequest message. Does not implicitly {@link atoll.store.WriteRequest.verify|verify} messages.
+             * @param message WriteRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.store.WriteRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a WriteRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.store.WriteRequest & atoll.store.WriteRequest.$Shape} WriteRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.store.WriteRequest & atoll.store.WriteRequest.$Shape;
+        }
+
+        namespace WriteRequest {
+
+            /** Properties of a WriteRequest. */
+            interface $Properties {
+
+                /** WriteRequest writes */
+                writes?: (atoll.store.WriteOp.$Properties[]|null);
+
+                /** WriteRequest requestId */
+                requestId?: (Uint8Array|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a WriteRequest. */
+            type $Shape = {
+              writes?: atoll.store.WriteOp.$Shape[]|null;
+              requestId?: Uint8Array|null;
+              $unknowns?: Uint8Array[];
+            };
+        }
+
+        /**
          * Properties of a RaftCommand.
          * @deprecated Use atoll.store.RaftCommand.$Properties instead.
          */
@@ -8950,6 +9025,9 @@ export namespace atoll {
 
             /** RaftCommand proposedAtMs. */
             proposedAtMs: number;
+
+            /** RaftCommand requests. */
+            requests: atoll.store.WriteRequest.$Properties[];
 
             /**
              * Creates a new RaftCommand instance using the specified properties.
@@ -9001,6 +9079,9 @@ export namespace atoll {
                 /** RaftCommand proposedAtMs */
                 proposedAtMs?: (number|null);
 
+                /** RaftCommand requests */
+                requests?: (atoll.store.WriteRequest.$Properties[]|null);
+
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
             }
@@ -9013,6 +9094,7 @@ export namespace atoll {
               admin?: atoll.store.AdminCommand.$Shape|null;
               requestId?: Uint8Array|null;
               proposedAtMs?: number|null;
+              requests?: atoll.store.WriteRequest.$Shape[]|null;
               $unknowns?: Uint8Array[];
             };
         }

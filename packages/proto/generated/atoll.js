@@ -21261,6 +21261,183 @@ export const atoll = $root.atoll = (() => {
             return AdminCommand;
         })();
 
+        store.WriteRequest = (function() {
+
+            /**
+             * Properties of a WriteRequest.
+             * @typedef {Object} atoll.store.WriteRequest.$Properties
+             * @property {Array.<atoll.store.WriteOp.$Properties>|null} [writes] WriteRequest writes
+             * @property {Uint8Array|null} [requestId] WriteRequest requestId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a WriteRequest.
+             * @memberof atoll.store
+             * @interface IWriteRequest
+             * @augments atoll.store.WriteRequest.$Properties
+             * @deprecated Use atoll.store.WriteRequest.$Properties instead.
+             */
+
+            /**
+             * Shape of a WriteRequest.
+             * @typedef {{
+             *   writes?: Array.<atoll.store.WriteOp.$Shape>|null;
+             *   requestId?: Uint8Array|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * }} atoll.store.WriteRequest.$Shape
+             */
+
+            /**
+             * Constructs a new WriteRequest.
+             * @memberof atoll.store
+             * @classdesc Represents a WriteRequest.
+             * @constructor
+             * @param {atoll.store.WriteRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const WriteRequest = function (properties) {
+                this.writes = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * WriteRequest writes.
+             * @member {Array.<atoll.store.WriteOp.$Properties>} writes
+             * @memberof atoll.store.WriteRequest
+             * @instance
+             */
+            WriteRequest.prototype.writes = $util.emptyArray;
+
+            /**
+             * WriteRequest requestId.
+             * @member {Uint8Array} requestId
+             * @memberof atoll.store.WriteRequest
+             * @instance
+             */
+            WriteRequest.prototype.requestId = $util.newBuffer([]);
+
+            /**
+             * Creates a new WriteRequest instance using the specified properties.
+             * @function create
+             * @memberof atoll.store.WriteRequest
+             * @static
+             * @param {atoll.store.WriteRequest.$Properties=} [properties] Properties to set
+             * @returns {atoll.store.WriteRequest} WriteRequest instance
+             * @type {{
+             *   (properties: atoll.store.WriteRequest.$Shape): atoll.store.WriteRequest & atoll.store.WriteRequest.$Shape;
+             *   (properties?: atoll.store.WriteRequest.$Properties): atoll.store.WriteRequest;
+             * }}
+             */
+            WriteRequest.create = function(properties) {
+                return new WriteRequest(properties);
+            };
+
+            /**
+             * Encodes the specified WriteRequest message. Does not implicitly {@link atoll.store.WriteRequest.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.store.WriteRequest
+             * @static
+             * @param {atoll.store.WriteRequest.$Properties} message WriteRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WriteRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.writes != null && message.writes.length)
+                    for (let i = 0; i < message.writes.length; ++i)
+                        $root.atoll.store.WriteOp.encode(message.writes[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.requestId != null && $Object.hasOwnProperty.call(message, "requestId") && message.requestId.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.requestId);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a WriteRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.store.WriteRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.store.WriteRequest & atoll.store.WriteRequest.$Shape} WriteRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WriteRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.store.WriteRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.writes && message.writes.length))
+                                message.writes = [];
+                            message.writes.push($root.atoll.store.WriteOp.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.requestId = value;
+                            else
+                                delete message.requestId;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return WriteRequest;
+        })();
+
         store.RaftCommand = (function() {
 
             /**
@@ -21272,6 +21449,7 @@ export const atoll = $root.atoll = (() => {
              * @property {atoll.store.AdminCommand.$Properties|null} [admin] RaftCommand admin
              * @property {Uint8Array|null} [requestId] RaftCommand requestId
              * @property {number|null} [proposedAtMs] RaftCommand proposedAtMs
+             * @property {Array.<atoll.store.WriteRequest.$Properties>|null} [requests] RaftCommand requests
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -21292,6 +21470,7 @@ export const atoll = $root.atoll = (() => {
              *   admin?: atoll.store.AdminCommand.$Shape|null;
              *   requestId?: Uint8Array|null;
              *   proposedAtMs?: number|null;
+             *   requests?: Array.<atoll.store.WriteRequest.$Shape>|null;
              *   $unknowns?: Array.<Uint8Array>;
              * }} atoll.store.RaftCommand.$Shape
              */
@@ -21306,6 +21485,7 @@ export const atoll = $root.atoll = (() => {
              */
             const RaftCommand = function (properties) {
                 this.writes = [];
+                this.requests = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -21361,6 +21541,14 @@ export const atoll = $root.atoll = (() => {
             RaftCommand.prototype.proposedAtMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * RaftCommand requests.
+             * @member {Array.<atoll.store.WriteRequest.$Properties>} requests
+             * @memberof atoll.store.RaftCommand
+             * @instance
+             */
+            RaftCommand.prototype.requests = $util.emptyArray;
+
+            /**
              * Creates a new RaftCommand instance using the specified properties.
              * @function create
              * @memberof atoll.store.RaftCommand
@@ -21405,6 +21593,9 @@ export const atoll = $root.atoll = (() => {
                     writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.requestId);
                 if (message.proposedAtMs != null && $Object.hasOwnProperty.call(message, "proposedAtMs") && (typeof message.proposedAtMs === "object" ? message.proposedAtMs.low || message.proposedAtMs.high : message.proposedAtMs !== 0))
                     writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.proposedAtMs);
+                if (message.requests != null && message.requests.length)
+                    for (let i = 0; i < message.requests.length; ++i)
+                        $root.atoll.store.WriteRequest.encode(message.requests[i], writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -21494,6 +21685,14 @@ export const atoll = $root.atoll = (() => {
                                 message.proposedAtMs = value;
                             else
                                 delete message.proposedAtMs;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.requests && message.requests.length))
+                                message.requests = [];
+                            message.requests.push($root.atoll.store.WriteRequest.decode(reader, reader.size(), $undefined, _depth + 1));
                             continue;
                         }
                     }

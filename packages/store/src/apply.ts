@@ -19,11 +19,11 @@ import {
   isRaftError,
   RaftErrorCode,
 } from '@atoll/raft';
-import { type Command, decodeCommand, type WriteOp } from './command-codec.js';
+import { type Command, decodeCommand, type WriteOp, type WriteRequest } from './command-codec.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import { compareBytes, keyInRegion, type PeerMeta, type RegionMeta } from './region.js';
 import { epochNotMatch, keyNotInRegion } from './region-errors.js';
-import type { RegionPeer, WriteOutcome } from './region-peer.js';
+import { answerProposal, type RegionPeer, type WriteOutcome } from './region-peer.js';
 import type { StoreBatch, StoreStorage } from './storage-port.js';
 import type { WriteOverlay } from './write-overlay.js';
 
@@ -79,7 +79,7 @@ export function applyEntries(
   let removedSelf = false;
   const before = peer.region;
   for (const entry of entries) {
-    let outcome: WriteOutcome = { ok: true };
+    let outcome: WriteOutcome | WriteOutcome[] = { ok: true };
     let admin = false;
     if (entry.type === EntryType.ConfChange) {
       admin = true;
@@ -89,7 +89,9 @@ export function applyEntries(
       const cmd = decodeCommand(entry.data);
       peer.requests.advance(cmd.proposedAtMs ?? 0);
       admin = cmd.split !== undefined;
-      outcome = cmd.split ? applySplit(peer, cmd, ctx, result.splits) : applyWrites(peer, cmd, ctx);
+      outcome = cmd.split
+        ? applySplit(peer, cmd, ctx, result.splits)
+        : cmd.requests.map((r) => applyWrites(peer, cmd, r, ctx));
     }
     resolveProposal(peer, entry, outcome, admin ? result.afterApplied : result.callbacks);
   }
@@ -103,18 +105,20 @@ export function applyEntries(
   };
 }
 
-/** Answers the proposal made at this index: ours if the term matches, else it was replaced. */
+/**
+ * Answers the proposal made at this index (each request of a write batch with its own
+ * outcome): ours if the term matches, else it was replaced.
+ */
 function resolveProposal(
   peer: RegionPeer,
   entry: Entry,
-  outcome: WriteOutcome,
+  outcome: WriteOutcome | readonly WriteOutcome[],
   callbacks: (() => void)[],
 ): void {
-  const p = peer.proposals.get(entry.index);
+  const p = peer.takeProposal(entry.index);
   if (!p) return;
-  peer.proposals.delete(entry.index);
   if (p.term === entry.term) {
-    callbacks.push(() => p.done(outcome));
+    callbacks.push(() => answerProposal(p, outcome));
   } else {
     // Another leader's entry took this index: ours was never committed.
     const dropped: WriteOutcome = {
@@ -124,36 +128,46 @@ function resolveProposal(
         proposalDropped: { reason: 'stale-term' },
       },
     };
-    callbacks.push(() => p.done(dropped));
+    callbacks.push(() => answerProposal(p, dropped));
   }
 }
 
-function applyWrites(peer: RegionPeer, cmd: Command, ctx: ApplyContext): WriteOutcome {
-  const requestId = cmd.requestId ?? new Uint8Array();
+function applyWrites(
+  peer: RegionPeer,
+  cmd: Command,
+  request: WriteRequest,
+  ctx: ApplyContext,
+): WriteOutcome {
+  const requestId = request.requestId ?? new Uint8Array();
   if (requestId.length > 0) {
     // A retry of a write already applied here: answer as the first time, change nothing.
     const earlier = peer.requests.lookup(requestId);
     if (earlier) return earlier.cas ? { ok: true, cas: earlier.cas } : { ok: true };
   }
-  const outcome = applyNewWrites(peer, cmd, ctx);
+  const outcome = applyNewWrites(peer, cmd, request.writes, ctx);
   if (outcome.ok && requestId.length > 0)
     peer.requests.record(requestId, outcome.cas ? { cas: outcome.cas } : {});
   return outcome;
 }
 
-function applyNewWrites(peer: RegionPeer, cmd: Command, ctx: ApplyContext): WriteOutcome {
+function applyNewWrites(
+  peer: RegionPeer,
+  cmd: Command,
+  writes: readonly WriteOp[],
+  ctx: ApplyContext,
+): WriteOutcome {
   const region = peer.region;
   if (cmd.epoch.version !== region.epoch.version) {
     // The region split or merged since the client routed this write: refuse it whole.
     return { ok: false, regionError: epochNotMatch([region], cmd.epoch) };
   }
-  for (const w of cmd.writes) {
+  for (const w of writes) {
     const key = writeKey(w);
     if (key && !keyInRegion(key, region))
       return { ok: false, regionError: keyNotInRegion(key, region) };
   }
   let cas: { succeeded: boolean; previous?: Uint8Array } | undefined;
-  for (const w of cmd.writes) {
+  for (const w of writes) {
     if (w.put) {
       const bytes = w.put.key!.length + (w.put.value?.length ?? 0);
       peer.approxKeys++;

@@ -1,7 +1,8 @@
 /**
- * What a region's Raft entries carry: one client write request or one admin command,
- * encoded as atoll.store.RaftCommand (proto/storepb.proto). Entries are replayed after a
- * crash, so the encoding is part of the on-disk format.
+ * What a region's Raft entries carry: the client write requests a leader batched in one
+ * store-loop turn, or one admin command, encoded as atoll.store.RaftCommand
+ * (proto/storepb.proto). Entries are replayed after a crash, so the encoding is part of the
+ * on-disk format.
  */
 
 import { atoll } from '@atoll/proto';
@@ -9,14 +10,20 @@ import type { Epoch } from './region.js';
 
 export type WriteOp = atoll.store.IWriteOp;
 
+/** One client write request: its writes apply together or not at all. */
+export interface WriteRequest {
+  readonly writes: readonly WriteOp[];
+  /** The client's id for the write (empty: none); see request-table.ts. */
+  readonly requestId?: Uint8Array;
+}
+
 export interface Command {
   readonly regionId: number;
   /** The epoch the proposer checked; apply refuses a command whose epoch went stale. */
   readonly epoch: Epoch;
-  readonly writes: readonly WriteOp[];
+  /** Client writes, applied in order, each with its own outcome. */
+  readonly requests: readonly WriteRequest[];
   readonly split?: { splitKey: Uint8Array; newRegionId: number; newPeerIds: number[] };
-  /** The client's id for the write (empty: none); see request-table.ts. */
-  readonly requestId?: Uint8Array;
   /** The proposing leader's wall clock, ms (0: unknown). */
   readonly proposedAtMs?: number;
 }
@@ -25,9 +32,14 @@ export function encodeCommand(c: Command): Uint8Array {
   const msg: atoll.store.IRaftCommand = {
     regionId: c.regionId,
     epoch: { confVer: c.epoch.confVer, version: c.epoch.version },
-    writes: c.writes as atoll.store.IWriteOp[],
   };
-  if (c.requestId && c.requestId.length > 0) msg.requestId = c.requestId;
+  if (c.requests.length > 0) {
+    msg.requests = c.requests.map((r) =>
+      r.requestId && r.requestId.length > 0
+        ? { writes: r.writes as atoll.store.IWriteOp[], requestId: r.requestId }
+        : { writes: r.writes as atoll.store.IWriteOp[] },
+    );
+  }
   if (c.proposedAtMs) msg.proposedAtMs = c.proposedAtMs;
   if (c.split) msg.admin = { split: c.split };
   return atoll.store.RaftCommand.encode(msg).finish();
@@ -36,11 +48,18 @@ export function encodeCommand(c: Command): Uint8Array {
 export function decodeCommand(data: Uint8Array): Command {
   const m = atoll.store.RaftCommand.decode(data);
   const split = m.admin?.split;
+  const requests: WriteRequest[] = (m.requests ?? []).map((r) => ({
+    writes: r.writes ?? [],
+    requestId: r.requestId ?? new Uint8Array(),
+  }));
+  // The format before batching: one request in the command's own fields.
+  if ((m.writes?.length ?? 0) > 0 || (m.requestId?.length ?? 0) > 0) {
+    requests.unshift({ writes: m.writes ?? [], requestId: m.requestId ?? new Uint8Array() });
+  }
   return {
     regionId: Number(m.regionId),
     epoch: { confVer: Number(m.epoch?.confVer ?? 0), version: Number(m.epoch?.version ?? 0) },
-    writes: m.writes ?? [],
-    requestId: m.requestId ?? new Uint8Array(),
+    requests,
     proposedAtMs: Number(m.proposedAtMs ?? 0),
     ...(split
       ? {

@@ -4,8 +4,9 @@
  */
 
 import { type ConfState, type RaftConfig, type RandomSource, RawNode, Role } from '@atoll/raft';
+import type { WriteRequest } from './command-codec.js';
 import type { StoreError } from './errors.js';
-import type { RegionMeta } from './region.js';
+import type { Epoch, RegionMeta } from './region.js';
 import type { RegionError } from './region-errors.js';
 import { RequestTable } from './request-table.js';
 import type { RegionLog } from './storage-port.js';
@@ -16,11 +17,33 @@ export type WriteOutcome =
   | { readonly ok: false; readonly regionError: RegionError }
   | { readonly ok: false; readonly error: StoreError };
 
+/** One proposed entry: an admin command (one waiter) or a batch of client writes. */
 export interface Proposal {
   readonly index: number;
   readonly term: number;
-  /** Store tick after which the client is told the outcome is unknown. */
+  /** Store tick after which the clients are told the outcome is unknown. */
   readonly deadlineTick: number;
+  /** One per request in the entry, in order. */
+  readonly waiters: readonly ((outcome: WriteOutcome) => void)[];
+}
+
+/** Answers each request of a proposal: with `outcomes[i]`, or all with one outcome. */
+export function answerProposal(
+  p: Proposal,
+  outcomes: WriteOutcome | readonly WriteOutcome[],
+): void {
+  p.waiters.forEach((w, i) => {
+    w(Array.isArray(outcomes) ? outcomes[i]! : (outcomes as WriteOutcome));
+  });
+}
+
+/** A client write accepted by the leader, waiting for the loop to propose it (see queueWrite). */
+export interface QueuedWrite {
+  readonly request: WriteRequest;
+  /** The epoch the request was routed under: a region changed meanwhile refuses it. */
+  readonly epoch: Epoch;
+  /** Keys and values, to bound one entry's size. */
+  readonly bytes: number;
   readonly done: (outcome: WriteOutcome) => void;
 }
 
@@ -31,7 +54,7 @@ export interface PendingRead {
   readonly serve: (failure?: WriteOutcome & { ok: false }) => void;
 }
 
-/** Bound on writes one peer may have in flight; beyond it clients get ServerIsBusy. */
+/** Bound on writes (requests) one peer may have in flight; beyond it clients get ServerIsBusy. */
 export const PROPOSALS_IN_FLIGHT_MAX = 20_000;
 /** Bound on reads waiting per peer. */
 export const READS_WAITING_MAX = 20_000;
@@ -44,6 +67,10 @@ export class RegionPeer {
   confState: ConfState;
   /** Invariant: keys increase; every entry's index > applied index. */
   readonly proposals = new Map<number, Proposal>();
+  /** Client writes in the proposals, counted for the in-flight bound. */
+  writesInFlight = 0;
+  /** Client writes accepted since the loop last proposed; one entry carries them all. */
+  writesQueued: QueuedWrite[] = [];
   /** Reads not yet tagged with a read index. */
   readsQueued: PendingRead[] = [];
   /** Reads tagged with a ReadIndex request, by request context. */
@@ -132,10 +159,20 @@ export class RegionPeer {
   }
 
   /** Notes a proposal just accepted by the Raft node (the last entry of its log). */
-  trackProposal(deadlineTick: number, done: (o: WriteOutcome) => void): void {
+  trackProposal(deadlineTick: number, waiters: readonly ((o: WriteOutcome) => void)[]): void {
     const raft = this.node.raft;
     const index = raft.log.lastIndex();
-    this.proposals.set(index, { index, term: raft.term, deadlineTick, done });
+    this.proposals.set(index, { index, term: raft.term, deadlineTick, waiters });
+    this.writesInFlight += waiters.length;
+  }
+
+  /** Removes the proposal at `index` (applied, replaced or failed); the caller answers it. */
+  takeProposal(index: number): Proposal | undefined {
+    const p = this.proposals.get(index);
+    if (!p) return undefined;
+    this.proposals.delete(index);
+    this.writesInFlight -= p.waiters.length;
+    return p;
   }
 
   /** Returns a fresh, unique ReadIndex context and moves queued reads under it. */
@@ -194,18 +231,18 @@ export class RegionPeer {
     for (const g of this.readsAwaitingApply) for (const r of g.reads) r.serve(outcome);
     this.readsAwaitingApply = [];
     if (includeWrites) {
-      for (const p of this.proposals.values()) p.done(outcome);
-      this.proposals.clear();
+      for (const index of [...this.proposals.keys()])
+        answerProposal(this.takeProposal(index)!, outcome);
+      const queued = this.writesQueued;
+      this.writesQueued = [];
+      for (const w of queued) w.done(outcome);
     }
   }
 
   /** Fails requests whose deadline has passed. Writes: their outcome is unknown. */
   expire(tick: number, timeout: (what: 'read' | 'write') => WriteOutcome & { ok: false }): void {
-    for (const [index, p] of this.proposals) {
-      if (p.deadlineTick <= tick) {
-        this.proposals.delete(index);
-        p.done(timeout('write'));
-      }
+    for (const p of [...this.proposals.values()]) {
+      if (p.deadlineTick <= tick) answerProposal(this.takeProposal(p.index)!, timeout('write'));
     }
     const expired = (r: PendingRead) => r.deadlineTick <= tick;
     const fail = (list: PendingRead[]) => {
@@ -226,6 +263,7 @@ export class RegionPeer {
   hasPendingWork(): boolean {
     return (
       this.proposals.size > 0 ||
+      this.writesQueued.length > 0 ||
       this.readsQueued.length > 0 ||
       this.readsAwaitingIndex.size > 0 ||
       this.readsAwaitingApply.length > 0

@@ -1,6 +1,7 @@
 /**
  * The store loop. Each iteration:
- *  1. takes the Ready of every touched peer (and starts its pending reads);
+ *  1. proposes each leader's queued client writes (one entry per region, write-proposals.ts),
+ *     and takes the Ready of every touched peer (and starts its pending reads);
  *  2. sends the messages that are safe now (a leader's appends) batched per store;
  *  3. writes every peer's log entries and hard state, and applies committed entries with
  *     each region's applied index, into ONE batch, committed with ONE fsync;
@@ -31,6 +32,7 @@ import { generateSnapshots, sendSnapshot } from './snapshots.js';
 import type { StoreBatch } from './storage-port.js';
 import type { Store } from './store.js';
 import { WriteOverlay } from './write-overlay.js';
+import { proposeQueuedWrites } from './write-proposals.js';
 
 interface PeerWork {
   readonly peer: RegionPeer;
@@ -126,6 +128,7 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
       stale.push(peer);
       continue;
     }
+    proposeQueuedWrites(store, peer);
     startReads(store, peer);
     if (!peer.node.hasReady()) continue;
     const ready = peer.node.ready();

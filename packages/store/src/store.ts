@@ -60,6 +60,7 @@ import type { RegionState, StoreStorage } from './storage-port.js';
 import type { StoreConfig } from './store-config.js';
 import type { StoreEnv } from './store-env.js';
 import { runLoop } from './store-loop.js';
+import { writeBytes } from './write-proposals.js';
 
 /** Gauges (regions, leaders, hibernating) are refreshed every so many ticks: a full scan. */
 const GAUGE_EVERY_TICKS = 20;
@@ -477,21 +478,39 @@ export class Store implements TransportHandlers {
     return out;
   }
 
-  /** Proposes client writes to a region; resolves when applied (and durable) or refused. */
+  /**
+   * Queues a client write for its region's leader; resolves when applied (and durable on a
+   * majority) or refused. The loop proposes every write queued for a region in one turn as
+   * ONE entry (see write-proposals.ts): per-write Raft, log and apply costs are shared.
+   */
   proposeWrites(
     route: RequestRoute,
     writes: WriteOp[],
     requestId?: Uint8Array,
   ): Promise<WriteOutcome> {
-    const cmd = (peer: RegionPeer): Command => ({
-      regionId: route.regionId,
-      epoch: peer.region.epoch,
-      writes,
-      ...(requestId && requestId.length > 0 ? { requestId } : {}),
-      proposedAtMs: this.env.now(),
-    });
-    return this.propose(route, (peer) => {
-      peer.node.propose(encodeCommand(cmd(peer)));
+    const routed = this.checkServing() ?? this.routeLeader(route);
+    if (!(routed instanceof RegionPeer)) return Promise.resolve(asFailure(routed));
+    const peer = routed;
+    if (peer.writesInFlight + peer.writesQueued.length >= PROPOSALS_IN_FLIGHT_MAX) {
+      return Promise.resolve({
+        ok: false,
+        regionError: serverIsBusy('too many writes in flight for this region', 10),
+      });
+    }
+    wake(this, peer, 'write');
+    const started = this.env.now();
+    return new Promise<WriteOutcome>((resolve) => {
+      peer.writesQueued.push({
+        request: requestId && requestId.length > 0 ? { writes, requestId } : { writes },
+        epoch: route.epoch,
+        bytes: writeBytes(writes),
+        done: (outcome) => {
+          this.metrics.writeLatency.observe((this.env.now() - started) / 1000);
+          resolve(outcome);
+        },
+      });
+      this.metrics.proposals.inc();
+      this.markDirty(peer);
     });
   }
 
@@ -510,7 +529,7 @@ export class Store implements TransportHandlers {
       const command: Command = {
         regionId: route.regionId,
         epoch: peer.region.epoch,
-        writes: [],
+        requests: [],
         split: { splitKey, newRegionId, newPeerIds },
       };
       peer.node.propose(encodeCommand(command));
@@ -534,6 +553,7 @@ export class Store implements TransportHandlers {
     return undefined;
   }
 
+  /** Proposes an admin command at once (one entry of its own). */
   private propose(route: RequestRoute, submit: (peer: RegionPeer) => void): Promise<WriteOutcome> {
     const routed = this.checkServing() ?? this.routeLeader(route);
     if (!(routed instanceof RegionPeer)) return Promise.resolve(asFailure(routed));
@@ -559,12 +579,7 @@ export class Store implements TransportHandlers {
         }
         throw e;
       }
-      const started = this.env.now();
-      this.metrics.proposals.inc();
-      peer.trackProposal(this.tick + this.config.requestTimeoutTicks, (outcome) => {
-        this.metrics.writeLatency.observe((this.env.now() - started) / 1000);
-        resolve(outcome);
-      });
+      peer.trackProposal(this.tick + this.config.requestTimeoutTicks, [resolve]);
       this.markDirty(peer);
     });
   }
