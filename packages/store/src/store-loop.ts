@@ -281,13 +281,14 @@ function installSnapshot(
   const state = atoll.store.RegionSnapshotState.decode(snap.data);
   const region = fromProtoRegion(state.region ?? {});
   peer.region = region;
+  // The peer may have been created empty: its members are new to the store's liveness.
+  store.regionsChanged();
   peer.confState = snap.metadata.confState;
   peer.requests = RequestTable.fromSnapshot(state);
   batch.applySnapshotPosition(region.id, snap.metadata.index, snap.metadata.term);
   batch.installStagedSnapshot(region.id, region.startKey, region.endKey);
   batch.clearRequestRecords(region.id);
   peer.requests.writeAll(batch, region.id);
-  void store;
 }
 
 /** Sends a peer's messages, batched per destination store by the transport. */

@@ -3,6 +3,7 @@
  * regions it led wake, at most wakePerTick per tick.
  */
 
+import { ConfChangeTransition, ConfChangeType } from '@atoll/raft';
 import { describe, expect, it } from 'vitest';
 import { key, regionOn, StoreCluster } from '../src/testing/index.js';
 
@@ -152,4 +153,38 @@ describe('hibernation', () => {
       expect([1, 2, 3].map((s) => c.node(s).store.active.size)).toEqual([0, 0, 0]);
     });
   }
+
+  it('a store whose only peer came by snapshot keeps its store pairs alive once the region sleeps', async () => {
+    // Seen in the PD process test: the new store's peer list was cached empty from before
+    // the snapshot, so it sent no store heartbeats; once the region slept, the others
+    // presumed it down and PD cancelled every replica it tried to place there.
+    const storeDownTicks = 10;
+    const c = await StoreCluster.create({
+      stores: 4,
+      regions: [regionOn(1, [1, 2, 3])],
+      seed: 17,
+      config: { quiesceAfterTicks: 10, storeDownTicks },
+    });
+    await c.tickUntil(() => c.leaderOf(1) !== undefined, 200, 'a leader');
+    await c.put('k', 'v');
+    const leader = () => c.leaderOf(1)!;
+    const added = await c.leaderStore(1)!.store.proposeConfChange(
+      { regionId: 1, epoch: leader().region.epoch },
+      {
+        transition: ConfChangeTransition.Auto,
+        changes: [{ type: ConfChangeType.AddLearner, peerId: 104 }],
+      },
+      [{ id: 104, storeId: 4, isLearner: true }],
+    );
+    expect(added.ok).toBe(true);
+    await c.tickUntil(() => c.dataOf(4).join() === 'k=v', 300, 'the learner to get the data');
+    expect([...c.node(4).store.peerStores()].sort()).toEqual([1, 2, 3]);
+    await c.tickUntil(
+      () => [1, 2, 3, 4].every((s) => c.node(s).store.active.size === 0),
+      300,
+      'the region to hibernate',
+    );
+    await c.tick(storeDownTicks * 3);
+    for (const s of [1, 2, 3]) expect([...c.node(s).store.downStores], `store ${s}`).toEqual([]);
+  });
 });
