@@ -58,6 +58,8 @@ interface Reported {
   confVer: number;
   version: number;
   term: number;
+  /** Ids of the pending and of the down peers reported, e.g. "4,7|9". */
+  peerStates: string;
 }
 
 export class PdWorker {
@@ -136,24 +138,31 @@ export class PdWorker {
   private maybeRegionHeartbeat(peer: RegionPeer, tick: number): void {
     const last = this.reported.get(peer.region.id);
     const term = peer.node.raft.term;
+    // A sleeping leader has every peer caught up: nothing to compute.
+    const pending = peer.quiescent ? [] : pendingPeers(peer);
+    const down = this.downPeers(peer);
+    // PD waits on these to promote a learner or replace a lost peer: report changes at once
+    // rather than at the next periodic heartbeat (up to 30 s away for a sleeping region).
+    const peerStates = `${pending.map((p) => p.id).join()}|${down.map((d) => d.peer?.id).join()}`;
     const changed =
       !last ||
       last.term !== term ||
       last.confVer !== peer.region.epoch.confVer ||
-      last.version !== peer.region.epoch.version;
+      last.version !== peer.region.epoch.version ||
+      last.peerStates !== peerStates;
     const every = peer.quiescent
       ? this.opts.quiescentRegionHeartbeatTicks
       : this.opts.regionHeartbeatTicks;
     if (!changed && tick - last.tick < every) return;
     const intervalMs = last ? (tick - last.tick) * this.store.config.tickMs : 0;
-    this.reported.set(peer.region.id, { tick, term, ...peer.region.epoch });
+    this.reported.set(peer.region.id, { tick, term, ...peer.region.epoch, peerStates });
     this.storeWrittenBytes += peer.writtenBytes;
     this.storeWrittenKeys += peer.writtenKeys;
     this.pd.regionHeartbeat({
       region: toProtoRegion(peer.region),
       leader: { id: peer.peerId, storeId: this.store.storeId },
-      downPeers: this.downPeers(peer),
-      pendingPeers: pendingPeers(peer),
+      downPeers: down,
+      pendingPeers: pending,
       approximateSize: peer.approxBytes,
       approximateKeys: peer.approxKeys,
       bytesWritten: peer.writtenBytes,

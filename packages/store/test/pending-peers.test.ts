@@ -4,9 +4,10 @@
  * the region can no longer reach a quorum (seen in the replica-repair benchmark).
  */
 
+import type { atoll } from '@atoll/proto';
 import { ConfChangeTransition, ConfChangeType } from '@atoll/raft';
 import { describe, expect, it } from 'vitest';
-import { pendingPeers } from '../src/pd-worker.js';
+import { PD_WORKER_DEFAULTS, PdWorker, pendingPeers } from '../src/pd-worker.js';
 import { regionOn, StoreCluster } from '../src/testing/index.js';
 
 describe('store: pending peers reported to PD', () => {
@@ -36,5 +37,52 @@ describe('store: pending peers reported to PD', () => {
     c.hub.heal();
     await c.tickUntil(() => pendingPeers(leader()).length === 0, 400, 'the learner to catch up');
     expect(c.dataOf(4)).toEqual(['k0=0', 'k1=1', 'k2=2']);
+  });
+
+  it('the leader tells PD as soon as a learner catches up, not at the next periodic heartbeat', async () => {
+    const c = await StoreCluster.create({ stores: 4, regions: [regionOn(1, [1, 2, 3])], seed: 6 });
+    await c.tickUntil(() => c.leaderOf(1) !== undefined, 200, 'a leader');
+    await c.put('k', 'v');
+    const leaderStore = c.leaderStore(1)!;
+    const leader = () => c.leaderOf(1)!;
+    const heartbeats: atoll.pd.IRegionHeartbeatRequest[] = [];
+    const worker = new PdWorker(
+      leaderStore.store,
+      {
+        storeHeartbeat: async () => {},
+        reportSplit: async () => {},
+        regionHeartbeat: (r) => heartbeats.push(r),
+        onRegionCommand: () => {},
+      },
+      // Periodic heartbeats far apart: only a change can explain a prompt one.
+      {
+        ...PD_WORKER_DEFAULTS,
+        regionHeartbeatTicks: 100_000,
+        quiescentRegionHeartbeatTicks: 100_000,
+        capacity: () => ({ capacity: 1, available: 1 }),
+      },
+    );
+    worker.start();
+    await c.tickUntil(() => heartbeats.length > 0, 50, 'a first heartbeat');
+    c.hub.isolate(4, [1, 2, 3]);
+    await leaderStore.store.proposeConfChange(
+      { regionId: 1, epoch: leader().region.epoch },
+      {
+        transition: ConfChangeTransition.Auto,
+        changes: [{ type: ConfChangeType.AddLearner, peerId: 104 }],
+      },
+      [{ id: 104, storeId: 4, isLearner: true }],
+    );
+    const pendingIn = (h: atoll.pd.IRegionHeartbeatRequest) =>
+      (h.pendingPeers ?? []).map((p) => Number(p.id));
+    await c.tickUntil(
+      () => heartbeats.some((h) => pendingIn(h).includes(104)),
+      50,
+      'a heartbeat naming the learner pending',
+    );
+    c.hub.heal();
+    await c.tickUntil(() => pendingPeers(leader()).length === 0, 400, 'the learner to catch up');
+    const last = () => heartbeats[heartbeats.length - 1]!;
+    await c.tickUntil(() => pendingIn(last()).length === 0, 30, 'a heartbeat without it');
   });
 });
