@@ -67,6 +67,7 @@ export function inProcessLocator(c: StoreCluster): RegionLocator {
             (r.endKey.length === 0 || Buffer.compare(r.endKey, key) >= 0),
       ),
     storeAddress: async (id) => `store-${id}`,
+    forgetStoreAddress: () => {},
     close: async () => {},
   };
 }

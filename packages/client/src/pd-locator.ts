@@ -55,6 +55,10 @@ export function pdLocator(pd: PdRegionSource, now: () => number = Date.now): Reg
       addresses.set(storeId, { address: store.address, at: now() });
       return store.address;
     },
+    // A store restarted on another port is found again at once, not after the TTL.
+    forgetStoreAddress: (storeId) => {
+      addresses.delete(storeId);
+    },
     close: () => pd.close(),
   };
 }

@@ -29,6 +29,8 @@ export interface RegionLocator {
   /** The region containing the greatest key below `key` (empty: the last region). */
   regionBefore(key: Buffer): Promise<RegionInfo>;
   storeAddress(storeId: number): Promise<string>;
+  /** The store did not answer at its address: the next storeAddress asks again (it may have moved). */
+  forgetStoreAddress(storeId: number): void;
   close(): Promise<void>;
 }
 

@@ -99,6 +99,7 @@ export async function callRegion<T>(
       }
       if (!(e instanceof SendError) && !(e instanceof AtollError && e.retryable)) throw e;
       lastProblem = `store ${storeId} unreachable: ${(e as Error).message}`;
+      if (e instanceof SendError) router.locator.forgetStoreAddress(storeId);
       router.cache.setLeader(region.id, undefined);
       peerCursor++;
       await backoff.wait(deadline);

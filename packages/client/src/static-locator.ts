@@ -40,6 +40,8 @@ export function staticLocator(
         throw new AtollError(ClientErrorCode.RegionUnavailable, `store ${id} has no known address`);
       return a;
     },
+    // Static addresses never move.
+    forgetStoreAddress: () => {},
     close: async () => {},
   };
 }

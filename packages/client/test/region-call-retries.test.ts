@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createClient,
   isAtollError,
+  pdLocator,
   REQUEST_RETRY_WINDOW_MS,
   type RegionInfo,
   SendError,
@@ -170,6 +171,48 @@ describe('retries on store errors', () => {
     ]);
     expect(sender.sent.length).toBe(2);
     expect(idOf(sender.sent[1]!.request)).toEqual(idOf(sender.sent[0]!.request));
+  });
+  it('a store that restarted on another port is found at its new address after one failed send', async () => {
+    // PD's answer changes when the store comes back; the client must not trust its cache
+    // for a minute (the address TTL) while every call fails.
+    let address = 'old:1';
+    let lookups = 0;
+    const pd = {
+      getRegion: async () => ({
+        region: {
+          id: 1,
+          startKey: Buffer.alloc(0),
+          endKey: Buffer.alloc(0),
+          regionEpoch: region.epoch,
+          peers: [{ id: 11, storeId: 1 }],
+        },
+        leader: { id: 11, storeId: 1 },
+      }),
+      getPrevRegion: async () => {
+        throw new Error('not used');
+      },
+      getStore: async () => {
+        lookups++;
+        return { store: { id: 1, address } };
+      },
+      close: async () => {},
+    };
+    const sender = new ScriptedSender([
+      () => {
+        address = 'new:2';
+        throw new SendError(SendFailure.NotSent, 'connection refused');
+      },
+      (r) => ({ id: r.id, get: { value: Buffer.from('v') } }),
+    ]);
+    const client = createClient({
+      locator: pdLocator(pd as never, () => 0),
+      sender,
+      env: virtualEnv(),
+      timeoutMs: 10_000,
+    });
+    expect((await client.get('k'))?.toString()).toBe('v');
+    expect(sender.sent.map((x) => x.address)).toEqual(['old:1', 'new:2']);
+    expect(lookups).toBe(2);
   });
 });
 
