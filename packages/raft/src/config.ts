@@ -35,6 +35,14 @@ export interface RaftConfig {
   readonly preVote?: boolean;
   readonly readOnlyOption?: ReadOnlyOption;
   readonly disableProposalForwarding?: boolean;
+  /**
+   * The host reports a Ready durable (RawNode.persisted) and readable from its RaftStorage
+   * (RawNode.stored) separately, e.g. durable in a write-ahead log before its storage
+   * engine commits it. Until stored, entries are kept and served from memory. A Ready with a
+   * snapshot must be stored by the time it is reported persisted. Default false: persisted
+   * means both.
+   */
+  readonly storedSeparately?: boolean;
   readonly logger?: RaftLogger;
 }
 
@@ -58,6 +66,7 @@ export const RAFT_DEFAULTS = {
   preVote: true,
   readOnlyOption: ReadOnlyOption.Safe,
   disableProposalForwarding: false,
+  storedSeparately: false,
 } as const;
 
 export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {

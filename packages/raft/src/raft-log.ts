@@ -18,11 +18,18 @@ export class RaftLog {
   applying: number;
   /** Highest index the host reported applied. */
   applied: number;
+  /**
+   * With `storedSeparately`: the last index the host reported durable (persisted), whether
+   * or not its storage shows it yet. Otherwise unused: durable means stored.
+   */
+  private durableLast: number;
 
   constructor(
     readonly storage: RaftStorage,
     /** Cap on the committed entries handed out in one Ready. */
     readonly maxApplyingBytes: number,
+    /** The host reports entries durable (persisted) and readable from storage (stored) apart. */
+    readonly storedSeparately = false,
   ) {
     const first = storage.firstIndex();
     const last = storage.lastIndex();
@@ -30,6 +37,7 @@ export class RaftLog {
     this.committed = first - 1;
     this.applying = first - 1;
     this.applied = first - 1;
+    this.durableLast = last;
   }
 
   firstIndex(): number {
@@ -40,9 +48,20 @@ export class RaftLog {
     return this.unstable.maybeLastIndex() ?? this.storage.lastIndex();
   }
 
-  /** The last index known durable (everything before the unstable tail). */
+  /** The last index the storage shows (everything before the unstable tail). */
   stableLastIndex(): number {
     return this.unstable.offset - 1;
+  }
+
+  /** The last index known durable: counted in our own match index, and applicable. */
+  durableLastIndex(): number {
+    if (!this.storedSeparately) return this.stableLastIndex();
+    return Math.min(this.durableLast, this.lastIndex());
+  }
+
+  /** The host made entries up to (index, term) durable; a stale report (overwritten) is ignored. */
+  markDurable(index: number, term: number): void {
+    if (index > this.durableLast && this.termOrZero(index) === term) this.durableLast = index;
   }
 
   /** Throws Compacted or Unavailable when `index` is out of the log. */
@@ -119,6 +138,8 @@ export class RaftLog {
       after >= this.committed,
       () => `append after ${after} is below committed ${this.committed}`,
     );
+    // Entries from here on are replaced: what was durable of them no longer counts.
+    this.durableLast = Math.min(this.durableLast, after);
     this.unstable.truncateAndAppend(entries);
     return this.lastIndex();
   }
@@ -188,7 +209,7 @@ export class RaftLog {
 
   /** Highest committed index that may be handed out: only durable entries are applied. */
   private maxApplicableIndex(): number {
-    return Math.min(this.committed, this.stableLastIndex());
+    return Math.min(this.committed, this.durableLastIndex());
   }
 
   hasNextCommittedEntries(): boolean {
@@ -224,7 +245,15 @@ export class RaftLog {
 
   restore(snapshot: Snapshot): void {
     this.committed = snapshot.metadata.index;
+    // Durable again once the host reports the snapshot persisted (markSnapshotDurable).
+    this.durableLast = Math.min(this.durableLast, snapshot.metadata.index);
     this.unstable.restore(snapshot);
+  }
+
+  /** The host made a snapshot durable (and, by the host contract, stored). */
+  markSnapshotDurable(index: number): void {
+    if (index > this.durableLast && this.firstIndex() - 1 <= index && index <= this.lastIndex())
+      this.durableLast = index;
   }
 
   /** Entries from `index` on, at most `maxBytes` (but at least one). */

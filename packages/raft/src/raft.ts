@@ -103,7 +103,11 @@ export class Raft {
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
     this.id = this.cfg.id;
-    this.log = new RaftLog(this.cfg.storage, this.cfg.maxCommittedBytesPerReady);
+    this.log = new RaftLog(
+      this.cfg.storage,
+      this.cfg.maxCommittedBytesPerReady,
+      this.cfg.storedSeparately,
+    );
     this.trk = new ProgressTracker(this.cfg.maxInflightMessages, this.cfg.maxInflightBytes);
     const { hardState, confState } = this.cfg.storage.initialState();
     restoreConfig(this.trk, this.log.lastIndex(), confState);
@@ -220,7 +224,7 @@ export class Raft {
     for (const [id, old] of this.trk.progress) {
       const pr = this.trk.newProgress(last + 1, old.isLearner);
       // Our own log counts only as far as it is durable.
-      if (id === this.id) pr.matchIndex = this.log.stableLastIndex();
+      if (id === this.id) pr.matchIndex = this.log.durableLastIndex();
       this.trk.progress.set(id, pr);
     }
     this.pendingConfIndex = 0;

@@ -8,6 +8,8 @@
  * - This peer's own vote and, as leader, its own copy of new entries count toward a quorum
  *   only once persisted() says they are durable.
  * - Committed entries are handed out only once durable locally.
+ * - With storedSeparately, entries leave memory only once stored(number) says the storage
+ *   shows them; persisted(number) then means durable only.
  */
 
 import { assert } from './assert.js';
@@ -31,6 +33,12 @@ import {
   SnapshotStatus,
   type SoftState,
 } from './types.js';
+
+/** A Ready whose entries are durable but not yet readable from storage (storedSeparately). */
+interface Unstored {
+  readonly number: number;
+  readonly lastEntry: { index: number; term: number };
+}
 
 /** What a handed-out Ready asked to persist, remembered until persisted() confirms it. */
 interface Outstanding {
@@ -66,6 +74,8 @@ export class RawNode {
   private prevHardState: HardState;
   private nextNumber = 1;
   private outstanding: Outstanding[] = [];
+  /** Readys persisted but not yet stored (storedSeparately only), oldest first. */
+  private unstored: Unstored[] = [];
 
   constructor(config: RaftConfig) {
     this.raft = new Raft(config);
@@ -256,14 +266,32 @@ export class RawNode {
         r.log.unstable.stableSnapshotTo(done.snapshotIndex);
         if (done.snapshotIndex > r.log.applied) r.log.appliedTo(done.snapshotIndex);
       }
+      if (done.snapshotIndex !== undefined) r.log.markSnapshotDurable(done.snapshotIndex);
       if (done.lastEntry) {
         const { index, term } = done.lastEntry;
-        r.log.unstable.stableTo(index, term);
+        if (r.log.storedSeparately) {
+          r.log.markDurable(index, term);
+          this.unstored.push({ number: done.number, lastEntry: done.lastEntry });
+        } else {
+          r.log.unstable.stableTo(index, term);
+        }
         // Stale if the entry was overwritten meanwhile: then it does not count.
-        if (r.log.stableLastIndex() >= index && r.log.termOrZero(index) === term)
+        if (r.log.durableLastIndex() >= index && r.log.termOrZero(index) === term)
           r.selfPersisted(index);
       }
       for (const m of done.selfMessages) r.step(m);
+    }
+  }
+
+  /**
+   * storedSeparately only: Ready `number` and all before it, already reported persisted,
+   * are readable from storage now, so their entries may leave memory.
+   */
+  stored(number: number): void {
+    assert(this.raft.log.storedSeparately, 'stored() needs storedSeparately');
+    while (this.unstored.length > 0 && this.unstored[0]!.number <= number) {
+      const { index, term } = this.unstored.shift()!.lastEntry;
+      this.raft.log.unstable.stableTo(index, term);
     }
   }
 

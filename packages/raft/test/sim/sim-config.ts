@@ -84,6 +84,11 @@ export interface FaultProfile {
   readonly tickSkipRate: number;
   /** Committed entries are applied [0, applyDelayMaxSteps] steps after they are handed out. */
   readonly applyDelayMaxSteps: number;
+  /**
+   * With raft.storedSeparately (a write-ahead log in front of the storage): a durable Ready
+   * reaches the storage [0, storedDelayMaxSteps] steps later.
+   */
+  readonly storedDelayMaxSteps: number;
 }
 
 /** What clients and operators do during the fault phase. Rates are per step. */
@@ -130,6 +135,7 @@ export function chooseProfile(rng: SeededRandom): RunProfile {
     diskStallMaxSteps: 20,
     applyDelayMaxSteps: rng.nextInt(4),
     tickSkipRate: maybe(rng, 0.1),
+    storedDelayMaxSteps: 0,
   };
   const workload: WorkloadProfile = {
     proposeRate: 0.2 + 0.5 * rng.nextFloat(),
@@ -151,7 +157,17 @@ export function chooseProfile(rng: SeededRandom): RunProfile {
     preVote: rng.chance(0.8),
     disableProposalForwarding: rng.chance(0.2),
   };
-  return { faults, workload, raft, bootstrapIndex: pick(rng, [0, 0, 1, 3]) };
+  const bootstrapIndex = pick(rng, [0, 0, 1, 3]);
+  // Drawn last, so the choices above stay what they were for every seed.
+  if (rng.chance(0.5)) {
+    return {
+      faults: { ...faults, storedDelayMaxSteps: 1 + rng.nextInt(8) },
+      workload,
+      raft: { ...raft, storedSeparately: true },
+      bootstrapIndex,
+    };
+  }
+  return { faults, workload, raft, bootstrapIndex };
 }
 
 function pick<T>(rng: SeededRandom, options: readonly T[]): T {

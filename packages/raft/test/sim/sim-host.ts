@@ -17,6 +17,12 @@
  * - a snapshot in a Ready replaces the state machine when the Ready is persisted, after
  *   every entry handed out before it has been applied.
  *
+ * With raft.storedSeparately the host keeps a write-ahead log in front of its storage, as a
+ * store does: a Ready is durable once in the log (persisted(n)), and reaches the storage the
+ * Raft core reads later, in order (stored(n)). The log survives a crash and is replayed into
+ * the storage on restart. A Ready with a snapshot goes straight to the storage (after the
+ * log is drained), durable and stored at once.
+ *
  * It is not the simulator: it makes no random fault decisions, it only draws its delays.
  */
 
@@ -91,6 +97,12 @@ export class SimHost {
   /** The host does nothing (no ticks, no input, no disk) before this step. */
   pausedUntil = 0;
   private persistQueue: Timed<Ready>[] = [];
+  /** storedSeparately: durable Readys not yet in the storage (survives a crash). */
+  private wal: Timed<Ready>[] = [];
+  /** storedSeparately: the durable log's last index (the storage's plus the log's). */
+  private walLastIndex = 0;
+  /** storedSeparately: the durable hard state (the storage's, or the log's newest). */
+  private walHardState: HardState;
   private applyQueue: Timed<Entry>[] = [];
   private reads: ReadState[] = [];
   /**
@@ -110,6 +122,7 @@ export class SimHost {
     this.stateMachine = stateMachine;
     this.storage = new SimStorage(() => this.stateMachine.confState);
     this.syncedHardState = this.storage.hardState;
+    this.walHardState = this.storage.hardState;
   }
 
   private log(line: string | (() => string)): void {
@@ -128,9 +141,15 @@ export class SimHost {
     this.faults = faults;
   }
 
+  private get storedSeparately(): boolean {
+    return this.raftConfig.storedSeparately === true;
+  }
+
   /** Starts (or restarts) the peer from its durable state. */
   start(randomSeed: number): void {
     this.incarnation++;
+    this.walLastIndex = this.storage.lastIndex();
+    this.walHardState = this.storage.hardState;
     // Whatever is durable when a peer starts is synced (bootstrap writes it directly).
     this.syncedHardState = this.storage.hardState;
     this.node = new RawNode({
@@ -161,6 +180,11 @@ export class SimHost {
       this.storage.setHardState(this.syncedHardState);
     }
     this.node = undefined;
+    // Recovery: the write-ahead log is durable and reaches the storage before anything reads
+    // it again (done at once here; nothing runs while the peer is down).
+    for (const { item } of this.wal) this.store(item);
+    if (this.wal.length > 0) this.log(`recovery replays ${this.wal.length} logged Readys`);
+    this.wal = [];
     this.persistQueue = [];
     this.applyQueue = [];
     this.reads = [];
@@ -212,11 +236,34 @@ export class SimHost {
     const done: Ready[] = [];
     const out: { m: Message; durableLastIndex: number }[] = [];
     // Head of line: a Ready is never durable before the ones taken earlier.
+    let storedThrough = 0;
     while (this.persistQueue.length > 0 && this.persistQueue[0]!.at <= now) {
       const rd = this.persistQueue.shift()!.item;
-      this.write(rd);
+      let durableLastIndex: number;
+      if (!this.storedSeparately) {
+        this.write(rd);
+        durableLastIndex = this.storage.lastIndex();
+      } else if (rd.snapshot) {
+        // Snapshots bypass the log: drain it, then store this Ready at once.
+        this.drainWal(Number.POSITIVE_INFINITY);
+        this.write(rd);
+        storedThrough = rd.number;
+        this.walLastIndex = this.storage.lastIndex();
+        this.walHardState = this.storage.hardState;
+        durableLastIndex = this.walLastIndex;
+      } else {
+        this.checkSync(rd, this.walHardState);
+        if (rd.hardState) this.walHardState = rd.hardState;
+        this.wal.push({
+          item: rd,
+          at: now + this.rng.nextInt(this.faults.storedDelayMaxSteps + 1),
+        });
+        const last = rd.entries[rd.entries.length - 1];
+        if (last) this.walLastIndex = last.index;
+        if (rd.hardState) this.env.hardStatePersisted(this, rd.hardState);
+        durableLastIndex = this.walLastIndex;
+      }
       done.push(rd);
-      const durableLastIndex = this.storage.lastIndex();
       for (const m of rd.messagesAfterPersist) out.push({ m, durableLastIndex });
     }
     if (done.length === 0) return;
@@ -227,26 +274,58 @@ export class SimHost {
       } else {
         node.persisted(done[done.length - 1]!.number);
       }
+      if (storedThrough > 0) node.stored(storedThrough);
       this.log(() => `persisted through #${done[done.length - 1]!.number}`);
       for (const { m, durableLastIndex } of out) this.env.send(this, m, durableLastIndex);
     });
   }
 
+  /** storedSeparately: moves logged Readys that are due into the storage, in order. */
+  storedDue(now: number): void {
+    if (!this.node || this.paused(now) || !this.storedSeparately) return;
+    const through = this.drainWal(now);
+    if (through === 0) return;
+    this.input((node) => {
+      node.stored(through);
+      this.log(() => `stored through #${through}`);
+    });
+  }
+
+  /** Writes logged Readys due by `now` into the storage; returns the last one's number. */
+  private drainWal(now: number): number {
+    let through = 0;
+    while (this.wal.length > 0 && this.wal[0]!.at <= now) {
+      const rd = this.wal.shift()!.item;
+      this.store(rd);
+      through = rd.number;
+    }
+    return through;
+  }
+
+  /** A logged Ready reaches the storage (entries and hard state; never a snapshot). */
+  private store(rd: Ready): void {
+    this.storage.append(rd.entries);
+    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    this.syncedHardState = this.storage.hardState;
+  }
+
+  /** `durable`: the last durable hard state (the storage's, or the write-ahead log's). */
+  private checkSync(rd: Ready, durable: HardState = this.storage.hardState): void {
+    if (rd.mustSync) return;
+    // Only the commit index may move without an fsync: anything else must survive a crash.
+    const hs = rd.hardState ?? durable;
+    if (
+      rd.entries.length > 0 ||
+      rd.snapshot ||
+      hs.term !== durable.term ||
+      hs.vote !== durable.vote
+    )
+      throw new Error(`Ready #${rd.number} needs an fsync but says mustSync=false`);
+  }
+
   /** One Ready's durable write: snapshot, entries and hard state together. */
   private write(rd: Ready): void {
-    if (!rd.mustSync) {
-      // Only the commit index may move without an fsync: anything else must survive a crash.
-      const hs = rd.hardState ?? this.storage.hardState;
-      const durable = this.storage.hardState;
-      if (
-        rd.entries.length > 0 ||
-        rd.snapshot ||
-        hs.term !== durable.term ||
-        hs.vote !== durable.vote
-      ) {
-        throw new Error(`Ready #${rd.number} needs an fsync but says mustSync=false`);
-      }
-    }
+    this.checkSync(rd);
     if (rd.snapshot) {
       // Entries handed out before the snapshot come first; the snapshot then replaces all.
       this.applyAll(Number.POSITIVE_INFINITY);
@@ -313,6 +392,8 @@ export class SimHost {
   snapshotNow(): void {
     const sm = this.stateMachine;
     if (sm.applied <= this.storage.latestSnapshot().metadata.index) return;
+    // With a write-ahead log the storage may not show the applied entries yet: later.
+    if (sm.applied > this.storage.lastIndex()) return;
     this.storage.createSnapshot(sm.applied, sm.confState, sm.encode());
     this.log(`snapshot at ${sm.applied}`);
   }
@@ -320,16 +401,20 @@ export class SimHost {
   /** Snapshots, then drops the log up to `keep` entries before the applied index (§7). */
   compact(keep: number): void {
     this.snapshotNow();
-    const to = this.stateMachine.applied - keep;
+    // Never past the newest snapshot (snapshotNow may have had to wait).
+    const to = Math.min(
+      this.stateMachine.applied - keep,
+      this.storage.latestSnapshot().metadata.index,
+    );
     if (to >= this.storage.firstIndex()) {
       this.storage.compact(to);
       this.log(`compacted through ${to}`);
     }
   }
 
-  /** Whether nothing is waiting to be persisted or applied. */
+  /** Whether nothing is waiting to be persisted, stored or applied. */
   idle(): boolean {
-    return this.persistQueue.length === 0 && this.applyQueue.length === 0;
+    return this.persistQueue.length === 0 && this.wal.length === 0 && this.applyQueue.length === 0;
   }
 
   get role(): Role | undefined {

@@ -251,6 +251,7 @@ export class Simulator implements HostEnv {
     this.flushReports();
     for (const f of this.network.takeDue(this.step)) this.deliver(f);
     for (const h of hosts) h.persistDue(this.step);
+    for (const h of hosts) h.storedDue(this.step);
     for (const h of hosts) h.applyDue(this.step);
     this.reconcileMembership();
     this.checkers.afterStep(this.hostList());
