@@ -54,6 +54,7 @@ export type { LogBounds } from './raft-log-reader.js';
 export { RegionRaftStorage, type SnapshotSource } from './region-raft-storage.js';
 export { SnapshotExport } from './snapshot-export.js';
 export type { SnapshotHeader } from './snapshot-format.js';
+export { type RecordingBatch, recordingBatch, replayRedo } from './wal/batch-redo.js';
 export {
   WAL_RECORD_BYTES_MAX,
   WAL_SEGMENT_BYTES_DEFAULT,
