@@ -23,7 +23,7 @@ import {
 } from './keys.js';
 import { collectGarbage, type GcOptions, type GcResult } from './mvcc-gc.js';
 import { MvccReader } from './mvcc-reader.js';
-import type { ApplyState, TruncatedState } from './raft-codec.js';
+import { type ApplyState, decodeWalMark, type TruncatedState } from './raft-codec.js';
 import { RaftLogReader } from './raft-log-reader.js';
 import { RaftStateReader, RegionRaftStorage } from './region-raft-storage.js';
 import { SnapshotExport } from './snapshot-export.js';
@@ -151,6 +151,13 @@ export class StorageEngine implements BatchSink {
     return this.state.applyState(regionId);
   }
 
+  /** The sequence of the last write-ahead log record this state includes (0: none). */
+  walMark(): number {
+    this.open();
+    const v = this.backend.get(Table.State, stateKey(0, StateKind.WalMark));
+    return v ? decodeWalMark(v) : 0;
+  }
+
   /** The opaque region metadata the store wrote, if any. */
   regionMeta(regionId: number): Uint8Array | undefined {
     this.open();
@@ -185,7 +192,8 @@ export class StorageEngine implements BatchSink {
   regionIds(): number[] {
     this.open();
     const out: number[] = [];
-    let from = stateKey(0, 0 as StateKind);
+    // Region id 0 holds store-wide records (the WAL mark), never a region.
+    let from = stateKey(1, 0 as StateKind);
     for (;;) {
       let next: number | undefined;
       for (const { key } of this.backend.scan(Table.State, {

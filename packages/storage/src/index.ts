@@ -56,6 +56,13 @@ export { SnapshotExport } from './snapshot-export.js';
 export type { SnapshotHeader } from './snapshot-format.js';
 export { type RecordingBatch, recordingBatch, replayRedo } from './wal/batch-redo.js';
 export {
+  decodeLoggedBatch,
+  encodeLoggedBatch,
+  type LoggedBatch,
+  recoverFromWal,
+  type WalRecovery,
+} from './wal/wal-recovery.js';
+export {
   WAL_RECORD_BYTES_MAX,
   WAL_SEGMENT_BYTES_DEFAULT,
   type WalFile,

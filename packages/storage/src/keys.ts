@@ -60,6 +60,8 @@ export const StateKind = {
   ConfState: 6,
   /** Prefix of the store's records of applied client requests (one key per request id). */
   Request: 7,
+  /** Store-wide, under region id 0: the last write-ahead log record this state includes. */
+  WalMark: 8,
 } as const;
 export type StateKind = (typeof StateKind)[keyof typeof StateKind];
 

@@ -177,3 +177,16 @@ export function decodeSnapshotMeta(v: Uint8Array): SnapshotMetadata {
 
 /** The membership a region starts with when nothing was persisted for it. */
 export const NO_CONF_STATE: ConfState = EMPTY_CONF_STATE;
+
+/** The WAL mark's bytes: format, sequence. */
+export function encodeWalMark(seq: number): Uint8Array {
+  return new ByteWriter(16).u8(FORMAT_V1).u64(seq).finish();
+}
+
+export function decodeWalMark(v: Uint8Array): number {
+  const r = new ByteReader(v, 'WAL mark');
+  if (r.u8() !== FORMAT_V1) throw corruptError('WAL mark format');
+  const seq = r.u64();
+  r.end();
+  return seq;
+}

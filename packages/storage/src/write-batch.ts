@@ -41,6 +41,7 @@ import {
   encodeHardState,
   encodeSnapshotMeta,
   encodeTruncatedState,
+  encodeWalMark,
   entryValueTerm,
   type TruncatedState,
 } from './raft-codec.js';
@@ -85,6 +86,7 @@ export class WriteBatch {
   private readonly txnOps: TxnOp[] = [];
   private bytes = 0;
   private sync = false;
+  private logged = false;
   private committed = false;
   /** Regions whose log or truncated state this batch changes (their caches are reloaded). */
   readonly touchedLogRegions = new Set<number>();
@@ -103,7 +105,16 @@ export class WriteBatch {
 
   /** Whether commit() waits for the disk (see the header). */
   get mustSync(): boolean {
-    return this.sync;
+    return this.sync && !this.logged;
+  }
+
+  /**
+   * The batch's redo record is durable in a write-ahead log (wal/wal-recovery.ts): commit()
+   * resolves once the batch is visible, without waiting for the disk.
+   */
+  durableInWal(): this {
+    this.logged = true;
+    return this;
   }
 
   /** Number of operations added. */
@@ -171,6 +182,15 @@ export class WriteBatch {
         txn.deleteRange(Table.Log, logKey(regionId, last + 1), logKeyEnd(regionId));
       }
     }, bytes);
+  }
+
+  /**
+   * Records that this batch includes write-ahead log record `seq` (and every one before):
+   * recovery replays only later records (wal/wal-recovery.ts).
+   */
+  setWalMark(seq: number): this {
+    checkIndex(seq, 'WAL sequence');
+    return this.tablePut(Table.State, stateKey(0, StateKind.WalMark), encodeWalMark(seq));
   }
 
   /**

@@ -104,6 +104,9 @@ const NEUTRAL = new Set([
   'mustSync',
   'size',
   'requireSync',
+  'durableInWal',
+  // The mark is the log's own bookkeeping, written by the caller beside the record.
+  'setWalMark',
   'commit',
   'touchedLogRegions',
 ]);
