@@ -30,6 +30,8 @@ export interface AtollStaticTargetOptions {
   /** Folder for CPU profiles (node --cpu-prof in each store), or undefined for none. */
   readonly profileDir?: string;
   readonly version: string;
+  /** Stores log batches ahead of LMDB (atoll store --wal). */
+  readonly wal?: boolean;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -54,6 +56,7 @@ export class AtollStaticTarget implements ClusterTarget {
         stores,
         regions,
         regionStarts,
+        ...(this.opts.wal ? { storeArgs: ['--wal'] } : {}),
         ...(profileDir
           ? {
               nodeArgs: [
@@ -133,9 +136,12 @@ export class AtollStaticTarget implements ClusterTarget {
       'atoll regions':
         'as in each row: the key space pre-split into equal ranges, placed by hand (no PD), ' +
         'a leader elected for each before the first row',
-      'atoll durability':
-        'a write is acknowledged once its Raft entry is fsynced on a majority (LMDB, ' +
-        'overlappingSync, one fsync per store-loop batch: group commit)',
+      'atoll durability': this.opts.wal
+        ? 'a write is acknowledged once its Raft entry is fsynced on a majority, in each ' +
+          "store's write-ahead log (one write + fdatasync per store-loop batch); LMDB commits " +
+          'behind it (--wal)'
+        : 'a write is acknowledged once its Raft entry is fsynced on a majority (LMDB, ' +
+          'overlappingSync, one fsync per store-loop batch: group commit)',
       'atoll data folder': this.dataFs,
       'atoll version': this.opts.version,
     };

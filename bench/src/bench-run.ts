@@ -197,6 +197,7 @@ export async function runBench(
               regions: regions!,
               keys,
               version,
+              wal: opts.wal,
               ...(profileDir ? { profileDir } : {}),
             });
       // Without profiles one cluster serves every row of a region count; with profiles each

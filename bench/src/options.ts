@@ -64,6 +64,8 @@ export interface BenchOptions {
   readonly etcdBin: string | undefined;
   readonly target: TargetSpec | undefined;
   readonly profile: boolean;
+  /** Stores started with --wal. */
+  readonly wal: boolean;
   readonly out: string;
   readonly seed: number;
   readonly live: boolean;
@@ -158,6 +160,7 @@ export function addBenchOptions(cmd: Command): Command {
       'bench a running cluster described by a static cluster file instead of starting one',
     )
     .option('--profile', 'record a CPU profile of each store for each row (node --cpu-prof)', false)
+    .option('--wal', 'start the stores with --wal (write-ahead log, experimental)', false)
     .addOption(
       new Option('--out <dir>', 'results folder (a new folder per run inside)').default(
         join(repoRoot, 'bench', 'results'),
@@ -189,6 +192,7 @@ export interface BenchFlags {
   etcdBin?: string;
   target?: string;
   profile: boolean;
+  wal: boolean;
   out: string;
   seed: number;
   live: boolean;
@@ -231,6 +235,7 @@ export function toBenchOptions(flags: BenchFlags): BenchOptions {
     etcdBin: flags.etcdBin,
     target: flags.target === undefined ? undefined : parseTarget(flags.target, flags.regions),
     profile: flags.profile,
+    wal: flags.wal,
     out: resolve(flags.out),
     seed: flags.seed,
     live: flags.live,

@@ -55,6 +55,8 @@ export async function launchStaticCluster(opts: {
   regionStarts?: readonly Uint8Array[];
   /** Flags for node itself in each store process (e.g. --cpu-prof); `{id}` = the store id. */
   nodeArgs?: readonly string[];
+  /** More flags for `atoll store` (e.g. --wal). */
+  storeArgs?: readonly string[];
 }): Promise<LaunchedCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'atoll-bench-'));
   const ids = Array.from({ length: opts.stores }, (_, i) => i + 1);
@@ -98,6 +100,7 @@ export async function launchStaticCluster(opts: {
         '--log-level',
         'info',
         ...(opts.tickMs ? ['--tick-ms', String(opts.tickMs)] : []),
+        ...(opts.storeArgs ?? []),
       ],
       opts.nodeArgs ? opts.nodeArgs.map((a) => a.replaceAll('{id}', String(p.id))) : undefined,
     ),

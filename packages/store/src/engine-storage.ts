@@ -5,7 +5,7 @@
  */
 
 import { atoll } from '@atoll/proto';
-import type { StorageEngine } from '@atoll/storage';
+import { recordingBatch, type StorageEngine } from '@atoll/storage';
 import { fromProtoRegion, toProtoRegion } from './region.js';
 import type {
   RegionLog,
@@ -14,6 +14,7 @@ import type {
   StoreBatch,
   StoreStorage,
 } from './storage-port.js';
+import type { BatchCommit, StoreWal } from './store-wal.js';
 
 const EMPTY_CONF = {
   voters: [],
@@ -52,7 +53,15 @@ function decodeMeta(bytes: Uint8Array): {
 }
 
 export class EngineStoreStorage implements StoreStorage {
-  constructor(readonly engine: StorageEngine) {}
+  constructor(
+    readonly engine: StorageEngine,
+    /** With a write-ahead log, batches are durable once logged (see store-wal.ts). */
+    private readonly wal?: StoreWal,
+  ) {}
+
+  get logged(): boolean {
+    return this.wal !== undefined;
+  }
 
   loadRegionStates(): RegionState[] {
     const out: RegionState[] = [];
@@ -75,7 +84,14 @@ export class EngineStoreStorage implements StoreStorage {
   }
 
   newBatch(): StoreBatch {
-    const b = this.engine.batch();
+    const wal = this.wal;
+    const rec = wal ? recordingBatch(this.engine.batch()) : undefined;
+    const b = rec?.batch ?? this.engine.batch();
+    const commitParts = (): BatchCommit => {
+      if (rec && wal) return wal.commit(rec);
+      const done = b.commit().then(() => {});
+      return { durable: done, visible: done, engineDurable: true };
+    };
     return {
       appendEntries: (id, entries) => void b.appendEntries(id, entries),
       setHardState: (id, hs, durable = true) => void b.setHardState(id, hs, durable),
@@ -96,8 +112,10 @@ export class EngineStoreStorage implements StoreStorage {
       clearRequestRecords: (id) => void b.clearRequestRecords(id),
       destroyRegionLog: (id) => void b.destroyRegionLog(id),
       installStagedSnapshot: (id, start, end) => void b.installStagedSnapshot(id, start, end),
+      commitParts,
       commit: async () => {
-        await b.commit();
+        const parts = commitParts();
+        await Promise.all([parts.durable, parts.visible]);
       },
     };
   }
@@ -132,7 +150,8 @@ export class EngineStoreStorage implements StoreStorage {
     void this.engine.dropStagedSnapshot(regionId);
   }
 
-  close(): Promise<void> {
-    return this.engine.close();
+  async close(): Promise<void> {
+    await this.wal?.close();
+    await this.engine.close();
   }
 }

@@ -9,6 +9,7 @@
 
 import type { ConfState, Entry, HardState, RaftStorage, Snapshot } from '@atoll/raft';
 import type { RegionMeta } from './region.js';
+import type { BatchCommit } from './store-wal.js';
 
 /** A region's durable bookkeeping besides its log. */
 export interface RegionState {
@@ -76,11 +77,18 @@ export interface StoreBatch {
   clearRequestRecords(regionId: number): void;
   /** Removes every trace of a region's log and state (after a tombstone is written, or not). */
   destroyRegionLog(regionId: number): void;
-  /** Resolves once everything in the batch is durable. */
+  /** Resolves once everything in the batch is durable and visible. */
   commit(): Promise<void>;
+  /**
+   * Commits, telling durable and visible apart: with a write-ahead log a batch is durable
+   * (logged) before the storage shows it. Without one both are the same moment.
+   */
+  commitParts(): BatchCommit;
 }
 
 export interface StoreStorage {
+  /** Whether batches are logged ahead (durable before visible; see store-wal.ts). */
+  readonly logged: boolean;
   /** Every region this store holds (including tombstones), read at startup. */
   loadRegionStates(): RegionState[];
   /** The log of a region (created empty if it has none yet). */

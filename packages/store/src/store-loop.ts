@@ -31,6 +31,7 @@ import { RequestTable } from './request-table.js';
 import { generateSnapshots, sendSnapshot } from './snapshots.js';
 import type { StoreBatch } from './storage-port.js';
 import type { Store } from './store.js';
+import type { BatchCommit } from './store-wal.js';
 import { WriteOverlay } from './write-overlay.js';
 import { proposeQueuedWrites } from './write-proposals.js';
 
@@ -45,8 +46,11 @@ interface PeerWork {
  * more batches/s than one at a time); more would only hold more memory in flight.
  */
 export const PIPELINE_DEPTH = 4;
+/** Batches in flight with a write-ahead log (see pipelineDepth). */
+export const LOGGED_PIPELINE_DEPTH = 32;
 
 interface InFlight {
+  /** The batch is visible and fully finished. */
   done: Promise<void>;
   readonly overlay: WriteOverlay;
 }
@@ -55,6 +59,7 @@ interface InFlight {
 export async function runLoop(store: Store): Promise<void> {
   const inflight: InFlight[] = [];
   let tail: Promise<void> = Promise.resolve();
+  let durableTail: Promise<void> = Promise.resolve();
   while (!store.stopped) {
     if (store.snapshotRequests.size > 0) {
       // A snapshot must see exactly the applied state: drain the pipeline first.
@@ -62,16 +67,27 @@ export async function runLoop(store: Store): Promise<void> {
       if (store.stopped) break;
       generateSnapshots(store);
     }
-    if (store.dirty.size > 0 && inflight.length < PIPELINE_DEPTH) {
+    if (store.dirty.size > 0 && inflight.length < pipelineDepth(store)) {
       const parent = inflight[inflight.length - 1]?.overlay;
       const prepared = prepare(store, parent);
       if (!prepared) continue;
       const previous = tail;
+      const previousDurable = durableTail;
+      // Durable (in order): acknowledge to Raft. With a write-ahead log this comes first,
+      // while the storage engine is still committing.
+      const durable = (async () => {
+        await prepared.commit.durable;
+        await previousDurable;
+        finishDurable(store, prepared.work, prepared.commit.engineDurable);
+      })();
+      durable.catch(() => {});
+      durableTail = durable;
       const entry: InFlight = { overlay: prepared.overlay, done: Promise.resolve() };
       entry.done = (async () => {
-        await prepared.commit;
+        await prepared.commit.visible;
+        await durable;
         await previous;
-        finish(store, prepared.work);
+        finishVisible(store, prepared.work);
         for (const peer of prepared.stale) store.destroyPeer(peer);
         // The next batch no longer needs this one's overlay: its writes are in storage.
         const at = inflight.indexOf(entry);
@@ -90,7 +106,7 @@ export async function runLoop(store: Store): Promise<void> {
     if (inflight.length === 0) break;
     // Wait for the oldest batch, or for new work if the pipeline has room for it: a
     // follower's next append must not queue behind the fsync of its previous one.
-    if (inflight.length < PIPELINE_DEPTH) {
+    if (inflight.length < pipelineDepth(store)) {
       const arrived = new Promise<void>((resolve) => {
         store.loopWaiter = resolve;
       });
@@ -104,12 +120,20 @@ export async function runLoop(store: Store): Promise<void> {
   if (!store.stopped && store.snapshotRequests.size > 0) generateSnapshots(store);
 }
 
+/**
+ * With a write-ahead log, batches are durable long before the engine shows them, and the
+ * engine takes them together: more may be in flight (each holds its overlay in memory).
+ */
+function pipelineDepth(store: Store): number {
+  return store.storage.logged ? LOGGED_PIPELINE_DEPTH : PIPELINE_DEPTH;
+}
+
 interface Prepared {
   readonly work: PeerWork[];
   /** Stale peers destroyed by this batch (see RegionPeer.stale). */
   readonly stale: RegionPeer[];
   readonly overlay: WriteOverlay;
-  readonly commit: Promise<void>;
+  readonly commit: BatchCommit;
 }
 
 /** Steps 1-3: collects Readys into one batch and starts committing it. */
@@ -185,22 +209,27 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
   store.transport.flush();
   if (work.length === 0 && stale.length === 0) return undefined;
   const started = store.env.now();
-  const commit = batch.commit().then(() => {
-    const m = store.metrics;
-    m.fsyncSeconds.observe((store.env.now() - started) / 1000);
-    m.batchRegions.observe(work.length);
-    let entries = 0;
-    let appliedCount = 0;
-    let messages = 0;
-    for (const w of work) {
-      entries += w.ready.entries.length;
-      appliedCount += w.ready.committedEntries.length;
-      messages += w.ready.messages.length + w.ready.messagesAfterPersist.length;
-    }
-    m.batchEntries.observe(entries);
-    m.batchApplied.observe(appliedCount);
-    m.messagesPerIteration.observe(messages);
-  });
+  const commit = batch.commitParts();
+  commit.durable
+    .then(() => {
+      const m = store.metrics;
+      m.fsyncSeconds.observe((store.env.now() - started) / 1000);
+      m.batchRegions.observe(work.length);
+      let entries = 0;
+      let appliedCount = 0;
+      let messages = 0;
+      for (const w of work) {
+        entries += w.ready.entries.length;
+        appliedCount += w.ready.committedEntries.length;
+        messages += w.ready.messages.length + w.ready.messagesAfterPersist.length;
+      }
+      m.batchEntries.observe(entries);
+      m.batchApplied.observe(appliedCount);
+      m.messagesPerIteration.observe(messages);
+    })
+    .catch(() => {
+      // A failed commit fails the loop through entry.done; nothing to record.
+    });
   return { work, stale, overlay, commit };
 }
 
@@ -222,11 +251,27 @@ function writeRemoval(peer: RegionPeer, batch: StoreBatch, appliedIndex: number)
   peer.removed = true;
 }
 
-/** Step 4, once the batch is durable (and every earlier one). */
-function finish(store: Store, work: PeerWork[]): void {
-  for (const { peer, ready, applied } of work) {
+/** Step 4a, once the batch is durable (and every earlier one): tell Raft, send the acks. */
+function finishDurable(store: Store, work: PeerWork[], engineDurable: boolean): void {
+  for (const { peer, ready } of work) {
     peer.node.persisted(ready.number);
+    // The engine made this batch durable itself, so it shows it too (snapshots go this way).
+    if (engineDurable && store.storage.logged) peer.node.stored(ready.number);
     send(store, peer, ready.messagesAfterPersist);
+    // Own acks may have committed entries: the next iteration applies them.
+    if (!peer.removed && peer.node.hasReady()) store.markDirty(peer);
+  }
+  store.transport.flush();
+}
+
+/**
+ * Step 4b, once the batch is also visible (and every earlier one finished): the storage
+ * shows its entries and data, so Raft may drop them from memory, the applied index moves,
+ * reads are served, and membership changes and splits take effect.
+ */
+function finishVisible(store: Store, work: PeerWork[]): void {
+  for (const { peer, ready, applied } of work) {
+    if (store.storage.logged) peer.node.stored(ready.number);
     if (applied) {
       peer.node.applied(applied.lastIndex);
       if (applied.regionChanged) store.regionsChanged();

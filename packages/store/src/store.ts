@@ -231,7 +231,12 @@ export class Store implements TransportHandlers {
       confState: st.confState,
       applied: st.appliedIndex,
       random: this.env.random,
-      raft: { ...this.config.raft, logger: this.logger },
+      raft: {
+        ...this.config.raft,
+        logger: this.logger,
+        // A logged batch is durable before the storage shows it: Raft keeps its tail until then.
+        storedSeparately: this.storage.logged,
+      },
       requests: RequestTable.load(this.storage.loadRequestRecords(st.region.id)),
     });
     log.setSnapshotSource(snapshotSource(this, peer));

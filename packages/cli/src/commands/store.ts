@@ -25,6 +25,7 @@ interface StoreFlags {
   status: string;
   dataDir?: string;
   tickMs?: number;
+  wal?: boolean;
   logLevel: LogLevel;
   config?: string;
   tlsCa?: string;
@@ -69,6 +70,10 @@ export function registerStore(program: Command): void {
     )
     .option('--data-dir <dir>', 'data folder (default: ./atoll-data/store-<id>)')
     .option('--tick-ms <n>', 'Raft tick in milliseconds (default 50)', positiveInt)
+    .option(
+      '--wal',
+      'experimental: log each write batch ahead of LMDB and acknowledge once logged (default off)',
+    )
     .addOption(
       new Option('--log-level <level>', 'log level')
         .choices(['debug', 'info', 'warn', 'error', 'silent'])
@@ -100,6 +105,7 @@ export function registerStore(program: Command): void {
         listen: flags.listen,
         statusListen: flags.status,
         ...(flags.tickMs ? { config: { tickMs: flags.tickMs } } : {}),
+        ...(flags.wal ? { wal: true } : {}),
         logger,
         ...credentials,
         onFatal: (e: Error) => {

@@ -3,10 +3,11 @@
  * peers (gRPC transport), its clients (the Kv gRPC service) and its status HTTP port.
  */
 
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminService, kvService, storeTransportService } from '@atoll/proto/grpc';
 import type { RaftLogger } from '@atoll/raft';
-import { openLmdbEngine, openMemoryEngine } from '@atoll/storage';
+import { openLmdbEngine, openMemoryEngine, type StorageEngine } from '@atoll/storage';
 import type * as grpc from '@grpc/grpc-js';
 import { AdminService } from '../admin-service.js';
 import { EngineStoreStorage } from '../engine-storage.js';
@@ -14,6 +15,7 @@ import { KvService } from '../kv-service.js';
 import type { RegionMeta } from '../region.js';
 import { Store } from '../store.js';
 import { STORE_DEFAULTS, type StoreConfig } from '../store-config.js';
+import { StoreWal } from '../store-wal.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { createAdminService } from './grpc-admin-server.js';
 import { createKvService } from './grpc-kv-server.js';
@@ -41,6 +43,11 @@ export interface StoreServerOptions {
   readonly serverCredentials?: grpc.ServerCredentials;
   readonly channelCredentials?: grpc.ChannelCredentials;
   readonly onFatal?: (e: Error) => void;
+  /**
+   * Log each batch ahead of LMDB and acknowledge it once logged (store-wal.ts). A log left
+   * by an earlier run is replayed whatever this says.
+   */
+  readonly wal?: boolean;
 }
 
 export interface RunningStore {
@@ -63,7 +70,10 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
   let transport: GrpcRaftTransport | undefined;
   try {
     const engine = inMemory ? openMemoryEngine() : openLmdbEngine({ path: join(o.dataDir, 'db') });
-    storage = new EngineStoreStorage(engine);
+    storage = new EngineStoreStorage(
+      engine,
+      inMemory ? undefined : await openStoreWal(join(o.dataDir, 'wal'), engine, o),
+    );
     transport = new GrpcRaftTransport({
       storeId: o.storeId,
       clusterId: o.clusterId,
@@ -141,3 +151,25 @@ export function splitHostPort(address: string): [string, number] {
   return [host, port];
 }
 export { joinCluster, type PdJoinClient, pdStoreResolver } from './pd-join.js';
+
+/**
+ * Opens the write-ahead log if asked for, and in any case replays a log an earlier run left
+ * (its batches may be missing from LMDB). A log no longer wanted is removed once replayed.
+ */
+async function openStoreWal(
+  dir: string,
+  engine: StorageEngine,
+  o: StoreServerOptions,
+): Promise<StoreWal | undefined> {
+  if (!o.wal && !existsSync(dir)) return undefined;
+  const { wal, recovery } = await StoreWal.open(dir, engine);
+  if (recovery.replayed > 0 || recovery.discarded > 0) {
+    o.logger?.info({ ...recovery }, 'replayed the write-ahead log into LMDB');
+  }
+  if (o.wal) return wal;
+  // Everything the log held must be on disk in LMDB before the log goes.
+  await engine.flushed();
+  await wal.close();
+  rmSync(dir, { recursive: true, force: true });
+  return undefined;
+}

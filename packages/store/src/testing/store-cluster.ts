@@ -148,10 +148,10 @@ export class StoreCluster {
     await this.settle();
   }
 
-  /** Starts a crashed store again from its storage. */
-  async restart(id: number): Promise<void> {
+  /** Starts a crashed store again from its storage (or from `storage`, e.g. recovered). */
+  async restart(id: number, storage?: EngineStoreStorage): Promise<void> {
     const old = this.node(id);
-    this.startStore(id, old.storage);
+    this.startStore(id, storage ?? old.storage);
     await this.settle();
   }
 
