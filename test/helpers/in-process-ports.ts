@@ -5,7 +5,9 @@
  */
 
 import {
+  AtollError,
   type ClientEnv,
+  ClientErrorCode,
   type KvRequest,
   type KvResponse,
   type KvSender,
@@ -49,7 +51,10 @@ export function inProcessLocator(c: StoreCluster): RegionLocator {
     const r = knownRegions(c)
       .filter(pred)
       .sort((a, b) => b.epoch.version - a.epoch.version)[0];
-    if (!r) throw new SendError(SendFailure.NotSent, 'no region known');
+    // Between a split's apply and the new region's peers starting, no store knows a region
+    // for the right half yet; PD would still answer with the old region. Retryable, as a
+    // PD between two updates is.
+    if (!r) throw new AtollError(ClientErrorCode.RegionUnavailable, 'no region known yet', true);
     return toInfo(r, c.leaderStore(r.id)?.id);
   };
   return {
