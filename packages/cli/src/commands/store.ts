@@ -134,12 +134,14 @@ export function registerStore(program: Command): void {
           statusAddress: flags.status,
           version: VERSION,
         });
+        const storeAddresses = pdStoreResolver(pd);
         running = await startStoreServer({
           ...common,
           storeId: joined.storeId,
           clusterId: joined.clusterId,
           dataDir,
-          resolveStore: pdStoreResolver(pd),
+          resolveStore: (id) => storeAddresses.resolve(id),
+          forgetStore: (id) => storeAddresses.forget(id),
           bootstrapRegions: joined.bootstrapRegion ? [joined.bootstrapRegion] : [],
         });
         new PdWorker(running.store, pd, {

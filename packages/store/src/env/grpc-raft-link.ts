@@ -41,6 +41,8 @@ export interface LinkOptions {
   readonly storeId: number;
   readonly clusterId: number;
   readonly resolve: (storeId: number) => Promise<string>;
+  /** See GrpcTransportOptions.forget. */
+  readonly forget?: (storeId: number) => void;
   readonly credentials: grpc.ChannelCredentials;
   readonly window: number;
   readonly queueEnvelopesMax: number;
@@ -258,6 +260,8 @@ export class GrpcRaftLink {
 
   private scheduleRetry(error: Error): void {
     if (this.closed || this.retryTimer) return;
+    // The store may have restarted elsewhere: the next connect resolves it again.
+    this.o.forget?.(this.toStore);
     // Report the first failure of a run and each refusal; not every retry of a dead store.
     if (this.backoff.failures === 0 || error instanceof StoreError) {
       this.o.onError?.(this.toStore, error);

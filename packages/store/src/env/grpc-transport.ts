@@ -38,6 +38,8 @@ export interface GrpcTransportOptions {
   readonly clusterId: number;
   /** Where a store listens, host:port (from the static cluster description or PD). */
   readonly resolve: (storeId: number) => Promise<string>;
+  /** A link to the store failed: the next resolve should ask afresh (the store may have moved). */
+  readonly forget?: (storeId: number) => void;
   /** Channel credentials (tls.ts loadTls().channel); insecure by default. */
   readonly credentials?: grpc.ChannelCredentials;
   /** Snapshot budget in bytes/s for all sends together; default SNAPSHOT_BYTES_PER_SECOND. */
@@ -146,6 +148,7 @@ export class GrpcRaftTransport implements RaftTransport {
         storeId: this.o.storeId,
         clusterId: this.o.clusterId,
         resolve: this.o.resolve,
+        ...(this.o.forget ? { forget: this.o.forget } : {}),
         credentials: this.credentials,
         window: this.o.window ?? LINK_DEFAULTS.window,
         queueEnvelopesMax: this.o.queueEnvelopesMax ?? LINK_DEFAULTS.queueEnvelopesMax,

@@ -97,13 +97,17 @@ export async function joinCluster(
   return { storeId, clusterId: pd.clusterId, bootstrapRegion };
 }
 
+/** Store addresses through PD: `resolve` caches them briefly, `forget` drops one. */
+export interface StoreResolver {
+  resolve(storeId: number): Promise<string>;
+  /** The store did not answer: ask PD again next time (it may have restarted elsewhere). */
+  forget(storeId: number): void;
+}
+
 /** Resolves store addresses through PD, caching them briefly. */
-export function pdStoreResolver(
-  pd: PdJoinClient,
-  ttlMs = 10_000,
-): (storeId: number) => Promise<string> {
+export function pdStoreResolver(pd: PdJoinClient, ttlMs = 10_000): StoreResolver {
   const cache = new Map<number, { address: string; at: number }>();
-  return async (storeId) => {
+  const resolve = async (storeId: number): Promise<string> => {
     const hit = cache.get(storeId);
     if (hit && Date.now() - hit.at < ttlMs) return hit.address;
     const { store } = await pd.getStore(storeId);
@@ -115,4 +119,5 @@ export function pdStoreResolver(
     cache.set(storeId, { address: store.address, at: Date.now() });
     return store.address;
   };
+  return { resolve, forget: (storeId) => void cache.delete(storeId) };
 }

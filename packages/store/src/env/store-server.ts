@@ -36,6 +36,8 @@ export interface StoreServerOptions {
   readonly statusListen?: string;
   /** Where other stores listen. */
   readonly resolveStore: (storeId: number) => Promise<string>;
+  /** A store did not answer at its address: the next resolveStore asks afresh. */
+  readonly forgetStore?: (storeId: number) => void;
   /** Regions to create here if absent (static placement). */
   readonly bootstrapRegions?: readonly RegionMeta[];
   readonly config?: Partial<StoreConfig>;
@@ -78,6 +80,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
       storeId: o.storeId,
       clusterId: o.clusterId,
       resolve: o.resolveStore,
+      ...(o.forgetStore ? { forget: o.forgetStore } : {}),
       ...(o.channelCredentials ? { credentials: o.channelCredentials } : {}),
       onError: (storeId, e) =>
         o.logger?.warn({ peerStore: storeId, error: e.message }, 'store link problem'),

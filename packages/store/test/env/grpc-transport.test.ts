@@ -296,4 +296,29 @@ describe('gRPC transport', () => {
       t1.sendSnapshot(2, envelope(1, 1, 2), (async function* () {})()),
     ).rejects.toMatchObject({ code: StoreErrorCode.TransportClosed });
   });
+
+  it('asks the resolver again after a failed connection (a store restarted elsewhere)', async () => {
+    const s2 = await server(2);
+    // First answer: an address nobody listens on (the store's old port).
+    const probe = await startLoopbackGrpcServer(() => {});
+    const stale = `127.0.0.1:${probe.port}`;
+    await probe.stop();
+    let address = stale;
+    const forgotten: number[] = [];
+    const t = transport(1, [s2], {
+      resolve: async () => address,
+      forget: (id) => {
+        forgotten.push(id);
+        address = s2.address;
+      },
+    });
+    // Raft resends what a broken link lost: so does this test, until one arrives.
+    let index = 0;
+    await waitFor(() => {
+      t.send(2, [envelope(1, ++index, 2)]);
+      t.flush();
+      return recorder(s2).indexesFrom(1).length > 0;
+    }, 'delivered at the new address');
+    expect(forgotten).toContain(2);
+  });
 });
