@@ -37,7 +37,7 @@ export function answerProposal(
   });
 }
 
-/** A client write accepted by the leader, waiting for the loop to propose it (see queueWrite). */
+/** A client write accepted by the leader, waiting for the loop to propose it (Store.proposeWrites). */
 export interface QueuedWrite {
   readonly request: WriteRequest;
   /** The epoch the request was routed under: a region changed meanwhile refuses it. */
@@ -156,6 +156,11 @@ export class RegionPeer {
 
   get appliedIndex(): number {
     return this.node.raft.log.applied;
+  }
+
+  /** Whether the writes queued and in flight reach PROPOSALS_IN_FLIGHT_MAX (clients get ServerIsBusy). */
+  tooManyWrites(): boolean {
+    return this.writesInFlight + this.writesQueued.length >= PROPOSALS_IN_FLIGHT_MAX;
   }
 
   /** Notes a proposal just accepted by the Raft node (the last entry of its log). */

@@ -47,12 +47,7 @@ import {
   regionNotFound,
   serverIsBusy,
 } from './region-errors.js';
-import {
-  PROPOSALS_IN_FLIGHT_MAX,
-  READS_WAITING_MAX,
-  RegionPeer,
-  type WriteOutcome,
-} from './region-peer.js';
+import { READS_WAITING_MAX, RegionPeer, type WriteOutcome } from './region-peer.js';
 import { RequestTable } from './request-table.js';
 import { moveLeadersAway } from './shutdown.js';
 import { receiveSnapshot, releaseSnapshots, snapshotSource } from './snapshots.js';
@@ -496,7 +491,7 @@ export class Store implements TransportHandlers {
     const routed = this.checkServing() ?? this.routeLeader(route);
     if (!(routed instanceof RegionPeer)) return Promise.resolve(asFailure(routed));
     const peer = routed;
-    if (peer.writesInFlight + peer.writesQueued.length >= PROPOSALS_IN_FLIGHT_MAX) {
+    if (peer.tooManyWrites()) {
       return Promise.resolve({
         ok: false,
         regionError: serverIsBusy('too many writes in flight for this region', 10),
@@ -563,7 +558,7 @@ export class Store implements TransportHandlers {
     const routed = this.checkServing() ?? this.routeLeader(route);
     if (!(routed instanceof RegionPeer)) return Promise.resolve(asFailure(routed));
     const peer = routed;
-    if (peer.proposals.size >= PROPOSALS_IN_FLIGHT_MAX) {
+    if (peer.tooManyWrites()) {
       return Promise.resolve({
         ok: false,
         regionError: serverIsBusy('too many writes in flight for this region', 10),

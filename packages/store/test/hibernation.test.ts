@@ -3,7 +3,6 @@
  * regions it led wake, at most wakePerTick per tick.
  */
 
-import { ConfChangeTransition, ConfChangeType } from '@atoll/raft';
 import { describe, expect, it } from 'vitest';
 import { key, regionOn, StoreCluster } from '../src/testing/index.js';
 
@@ -167,15 +166,7 @@ describe('hibernation', () => {
     });
     await c.tickUntil(() => c.leaderOf(1) !== undefined, 200, 'a leader');
     await c.put('k', 'v');
-    const leader = () => c.leaderOf(1)!;
-    const added = await c.leaderStore(1)!.store.proposeConfChange(
-      { regionId: 1, epoch: leader().region.epoch },
-      {
-        transition: ConfChangeTransition.Auto,
-        changes: [{ type: ConfChangeType.AddLearner, peerId: 104 }],
-      },
-      [{ id: 104, storeId: 4, isLearner: true }],
-    );
+    const added = await c.addLearner(1, 104, 4);
     expect(added.ok).toBe(true);
     await c.tickUntil(() => c.dataOf(4).join() === 'k=v', 300, 'the learner to get the data');
     expect([...c.node(4).store.peerStores()].sort()).toEqual([1, 2, 3]);

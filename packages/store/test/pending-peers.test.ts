@@ -5,7 +5,6 @@
  */
 
 import type { atoll } from '@atoll/proto';
-import { ConfChangeTransition, ConfChangeType } from '@atoll/raft';
 import { describe, expect, it } from 'vitest';
 import { PD_WORKER_DEFAULTS, PdWorker, pendingPeers } from '../src/pd-worker.js';
 import { regionOn, StoreCluster } from '../src/testing/index.js';
@@ -20,14 +19,7 @@ describe('store: pending peers reported to PD', () => {
 
     // Store 4 hears nothing yet: the learner cannot have anything.
     c.hub.isolate(4, [1, 2, 3]);
-    const added = await c.leaderStore(1)!.store.proposeConfChange(
-      { regionId: 1, epoch: leader().region.epoch },
-      {
-        transition: ConfChangeTransition.Auto,
-        changes: [{ type: ConfChangeType.AddLearner, peerId: 104 }],
-      },
-      [{ id: 104, storeId: 4, isLearner: true }],
-    );
+    const added = await c.addLearner(1, 104, 4);
     expect(added.ok).toBe(true);
     // The log is far shorter than the lag allowed: only the progress state tells.
     expect(leader().node.raft.log.committed).toBeLessThan(64);
@@ -65,14 +57,7 @@ describe('store: pending peers reported to PD', () => {
     worker.start();
     await c.tickUntil(() => heartbeats.length > 0, 50, 'a first heartbeat');
     c.hub.isolate(4, [1, 2, 3]);
-    await leaderStore.store.proposeConfChange(
-      { regionId: 1, epoch: leader().region.epoch },
-      {
-        transition: ConfChangeTransition.Auto,
-        changes: [{ type: ConfChangeType.AddLearner, peerId: 104 }],
-      },
-      [{ id: 104, storeId: 4, isLearner: true }],
-    );
+    await c.addLearner(1, 104, 4);
     const pendingIn = (h: atoll.pd.IRegionHeartbeatRequest) =>
       (h.pendingPeers ?? []).map((p) => Number(p.id));
     await c.tickUntil(

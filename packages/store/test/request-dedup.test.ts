@@ -5,7 +5,6 @@
  */
 
 import type { atoll } from '@atoll/proto';
-import { ConfChangeTransition, ConfChangeType } from '@atoll/raft';
 import { describe, expect, it } from 'vitest';
 import { REQUEST_TTL_MS } from '../src/request-table.js';
 import { key, regionOn, StoreCluster } from '../src/testing/index.js';
@@ -115,15 +114,7 @@ describe('request de-duplication', () => {
   it('a snapshot carries the records to a new replica', async () => {
     const c = await cluster(4, 24);
     await putWithId(c, 'k', 'first', 'req-1');
-    const leader = () => c.leaderStore(1)!;
-    const added = await leader().store.proposeConfChange(
-      { regionId: 1, epoch: leader().store.peers.get(1)!.region.epoch },
-      {
-        transition: ConfChangeTransition.Auto,
-        changes: [{ type: ConfChangeType.AddLearner, peerId: 104 }],
-      },
-      [{ id: 104, storeId: 4, isLearner: true }],
-    );
+    const added = await c.addLearner(1, 104, 4);
     expect(added.ok).toBe(true);
     await c.tickUntil(() => c.dataOf(4).includes('k=first'), 300, 'the learner to catch up');
     expect(c.node(4).store.peers.get(1)!.requests.lookup(id('req-1'))).toBeDefined();

@@ -108,14 +108,7 @@ describe('store faults', () => {
     for (let i = 0; i < 10; i++) await c.put(`a${i}`, `${i}`);
     const leader = () => c.leaderStore(1)!;
     const route = () => ({ regionId: 1, epoch: leader().store.peers.get(1)!.region.epoch });
-    const add = await leader().store.proposeConfChange(
-      route(),
-      {
-        transition: ConfChangeTransition.Auto,
-        changes: [{ type: ConfChangeType.AddLearner, peerId: 104 }],
-      },
-      [{ id: 104, storeId: 4, isLearner: true }],
-    );
+    const add = await c.addLearner(1, 104, 4);
     expect(add.ok).toBe(true);
     await c.tickUntil(() => c.dataOf(4).length === 10, 300, 'the learner to catch up');
     const promote = await leader().store.proposeConfChange(

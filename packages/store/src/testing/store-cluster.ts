@@ -4,12 +4,13 @@
  */
 
 import type { atoll } from '@atoll/proto';
+import { ConfChangeTransition, ConfChangeType } from '@atoll/raft';
 import { openMemoryEngine } from '@atoll/storage';
 import { EngineStoreStorage } from '../engine-storage.js';
 import { MemoryTransportHub } from '../env/memory-transport.js';
 import { KvService } from '../kv-service.js';
 import type { RegionMeta } from '../region.js';
-import type { RegionPeer } from '../region-peer.js';
+import type { RegionPeer, WriteOutcome } from '../region-peer.js';
 import { Store } from '../store.js';
 import { STORE_DEFAULTS, type StoreConfig } from '../store-config.js';
 import { VirtualEnv } from './virtual-env.js';
@@ -153,6 +154,20 @@ export class StoreCluster {
     const old = this.node(id);
     this.startStore(id, storage ?? old.storage);
     await this.settle();
+  }
+
+  /** Proposes, on the region's current leader, a learner `peerId` on store `storeId`. */
+  addLearner(regionId: number, peerId: number, storeId: number): Promise<WriteOutcome> {
+    const leader = this.leaderStore(regionId);
+    if (!leader) throw new Error(`region ${regionId} has no leader`);
+    return leader.store.proposeConfChange(
+      { regionId, epoch: leader.store.peers.get(regionId)!.region.epoch },
+      {
+        transition: ConfChangeTransition.Auto,
+        changes: [{ type: ConfChangeType.AddLearner, peerId }],
+      },
+      [{ id: peerId, storeId, isLearner: true }],
+    );
   }
 
   leaderOf(regionId: number): RegionPeer | undefined {
