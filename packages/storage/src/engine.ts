@@ -97,9 +97,14 @@ export class StorageEngine implements BatchSink {
     const durability = batch.mustSync ? Durability.Durable : Durability.Visible;
     try {
       await this.backend.commit(batch.ops, durability, batch.putBytes);
+    } catch (e) {
+      this.log.invalidate(batch.appendedLogTails.keys());
+      throw e;
     } finally {
       this.log.invalidate(batch.touchedLogRegions);
     }
+    // After the invalidations: a region both appended to and compacted is reloaded anyway.
+    for (const [regionId, last] of batch.appendedLogTails) this.log.appended(regionId, last);
     return { durability, operations: batch.size };
   }
 

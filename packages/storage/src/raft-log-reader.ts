@@ -3,8 +3,10 @@
  * bounds (first and last index, last term, truncation point) so that the Raft core's hot
  * calls (lastIndex, firstIndex, term of the last entry) cost no lookup.
  *
- * The cache holds committed state only. The engine drops a region's entry when a batch that
- * touches its log commits, and it is reloaded (two cursor seeks) on next use. Entries the host
+ * The cache holds committed state only. When a batch that appended to a region's log commits,
+ * the engine moves the cached last index with two point reads (appended()); any other change
+ * to the log (compaction, snapshot, removal) drops the entry, reloaded (two cursor seeks) on
+ * next use. Entries the host
  * appended but has not committed yet are not here: the Raft core holds them in its unstable
  * log until persisted() (raft-log.ts), and it reads storage only below that.
  *
@@ -50,6 +52,23 @@ export class RaftLogReader {
   /** Forgets cached bounds (after a commit touched these regions' logs). */
   invalidate(regionIds: Iterable<number>): void {
     for (const r of regionIds) this.bounds.delete(r);
+  }
+
+  /**
+   * A committed batch appended entries up to `last`. Appends move neither the first index nor
+   * the truncation point, so only the tail is checked against storage: `last` is still the
+   * last entry unless a later batch, visible already, rewrote or extended the log (then the
+   * entry is reloaded on next use).
+   */
+  appended(regionId: number, last: number): void {
+    const b = this.bounds.get(regionId);
+    if (b === undefined) return;
+    const v = last >= b.first ? this.view.get(Table.Log, logKey(regionId, last)) : undefined;
+    if (v === undefined || this.view.get(Table.Log, logKey(regionId, last + 1)) !== undefined) {
+      this.bounds.delete(regionId);
+      return;
+    }
+    this.bounds.set(regionId, { ...b, last, lastTerm: entryValueTerm(v) });
   }
 
   /** Forgets every cached bound. */

@@ -88,8 +88,13 @@ export class WriteBatch {
   private sync = false;
   private logged = false;
   private committed = false;
-  /** Regions whose log or truncated state this batch changes (their caches are reloaded). */
+  /**
+   * Regions whose log or truncated state this batch changes in ways other than appending
+   * (their cached bounds are reloaded).
+   */
   readonly touchedLogRegions = new Set<number>();
+  /** Regions this batch appends to, with the index of the last entry it writes. */
+  readonly appendedLogTails = new Map<number, number>();
 
   constructor(private readonly sink: BatchSink) {}
 
@@ -166,7 +171,7 @@ export class WriteBatch {
       pairs.push([key, value]);
     });
     this.sync = true;
-    this.touchedLogRegions.add(regionId);
+    this.appendedLogTails.set(regionId, last);
     return this.add((txn) => {
       // Point lookups only: the log is contiguous (this check keeps it so), so entry
       // first - 1 existing (or being the truncation point) means no hole, and entry last + 1

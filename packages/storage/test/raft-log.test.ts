@@ -264,6 +264,39 @@ describe.each(ENGINES)('raft log engine ($name)', (factory) => {
     expect(e.raftStorage(1).lastIndex()).toBe(3);
   });
 
+  it('cached log bounds follow pipelined appends, a rewrite and a compaction', async () => {
+    const e = factory.open();
+    const st = e.raftStorage(3);
+    await e
+      .batch()
+      .appendEntries(3, ents(1, 10, 1))
+      .commit();
+    expect(st.lastIndex()).toBe(10); // cached now
+    const extend = e
+      .batch()
+      .appendEntries(3, ents(11, 12, 1))
+      .commit();
+    // A new leader's entries replace the suffix from 6 (both batches in flight at once).
+    const rewrite = e
+      .batch()
+      .appendEntries(3, ents(6, 7, 2))
+      .commit();
+    await extend;
+    // The cache shows the log as of the last batch resolved, or a later one already visible.
+    expect([7, 12]).toContain(st.lastIndex());
+    await rewrite;
+    expect(st.firstIndex()).toBe(1);
+    expect(st.lastIndex()).toBe(7);
+    expect(st.term(7)).toBe(2);
+    expect(code(() => st.term(8))).toBe(RaftErrorCode.Unavailable);
+    await e
+      .batch()
+      .compactLog(3, 4)
+      .appendEntries(3, ents(8, 9, 2))
+      .commit();
+    expect([st.firstIndex(), st.lastIndex(), st.term(9)]).toEqual([5, 9, 2]);
+  });
+
   it('pipelined batches commit in call order', async () => {
     const e = factory.open();
     const commits: Promise<unknown>[] = [];

@@ -109,6 +109,7 @@ const NEUTRAL = new Set([
   'setWalMark',
   'commit',
   'touchedLogRegions',
+  'appendedLogTails',
 ]);
 
 /** A batch that records its calls, and what it recorded. */
