@@ -27,7 +27,7 @@ import { EtcdTarget, findEtcd } from './etcd-target.js';
 import { KeyFormat } from './key-space.js';
 import { LiveLine } from './live-line.js';
 import type { LoadResult, LoadTask } from './load-worker.js';
-import type { BenchOptions } from './options.js';
+import { type BenchOptions, CLUSTER_WARMUP_CONCURRENCY } from './options.js';
 import {
   bestAndWorst,
   checkTargets,
@@ -157,6 +157,23 @@ export async function runBench(
     started.push(t);
     Object.assign(targetConditions, t.conditions());
     if (needsLoad) notes.push(await loadKeySpace(pool, t, opts, live));
+    await warmUp(t);
+  };
+  // Unmeasured puts, so that the first rows do not measure processes V8 has not optimized.
+  const warmUp = async (t: ClusterTarget) => {
+    if (opts.clusterWarmupS === 0) return;
+    const c = t.connection();
+    const spec: RowSpec = {
+      index: 0,
+      system: c.system,
+      workload: 'put',
+      distribution: 'uniform',
+      regions: c.system === 'atoll' ? c.regions.length : undefined,
+      concurrency: CLUSTER_WARMUP_CONCURRENCY,
+    };
+    live.say(`warming ${t.name} up (${opts.clusterWarmupS} s of puts, not measured)...`);
+    const warmOpts = { ...opts, warmupS: 0, durationS: opts.clusterWarmupS };
+    await runRow(pool, t, spec, warmOpts, live, runStartMs);
   };
   const stop = async (t: ClusterTarget) => {
     const i = started.indexOf(t);
@@ -309,6 +326,10 @@ function buildReport(a: {
     'batch size': `${opts.batchSize} keys per batched write (Atoll batchPut, atomic per region; etcd one txn)`,
     duration: `${opts.durationS} s measured per row`,
     'warm-up': `${opts.warmupS} s per row, not measured`,
+    'cluster warm-up':
+      opts.clusterWarmupS > 0
+        ? `${opts.clusterWarmupS} s of uniform puts at concurrency ${CLUSTER_WARMUP_CONCURRENCY} after each cluster started (before the first row and after any key-space load), not measured`
+        : 'none',
     'timeout per operation': `${opts.timeoutMs} ms`,
     seed: opts.seed,
     'row order':

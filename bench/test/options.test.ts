@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BenchError, BenchErrorCode } from '../src/errors.js';
 import {
   BATCH_SIZE_DEFAULT,
+  CLUSTER_WARMUP_S_DEFAULT,
   CONCURRENCY_DEFAULT,
   intList,
   KEY_SPACE_DEFAULT,
@@ -42,6 +43,8 @@ describe('bench options', () => {
     expect(o.profile).toBe(false);
     expect(o.live).toBe(true);
     expect(o.stores).toBe(3);
+    expect(o.clusterWarmupS).toBe(CLUSTER_WARMUP_S_DEFAULT);
+    expect(parseBenchArgs(['--cluster-warmup', '0']).clusterWarmupS).toBe(0);
   });
 
   it('parses lists, numbers and switches', () => {

@@ -31,6 +31,8 @@ describe('bench smoke run', () => {
       '1',
       '--warmup',
       '1',
+      '--cluster-warmup',
+      '1',
       '--key-space',
       '2000',
       '--batch-size',
@@ -91,9 +93,11 @@ describe('bench smoke run', () => {
       'regions (pre-split)',
       'duration',
       'warm-up',
+      'cluster warm-up',
       'versions',
     ])
       expect(report.conditions, k).toHaveProperty([k]);
+    expect(report.conditions['cluster warm-up']).toMatch(/^1 s of uniform puts at concurrency 64/);
 
     for (const f of ['report.json', 'report.md', 'chart.svg'])
       expect(existsSync(join(dir, f))).toBe(true);
