@@ -7999,6 +7999,9 @@ export namespace atoll {
             /** RaftBatch sequence. */
             sequence: number;
 
+            /** RaftBatch ackRequested. */
+            ackRequested: boolean;
+
             /**
              * Creates a new RaftBatch instance using the specified properties.
              * @param [properties] Properties to set
@@ -8048,6 +8051,9 @@ export namespace atoll {
 
                 /** RaftBatch sequence */
                 sequence?: (number|null);
+
+                /** RaftBatch ackRequested */
+                ackRequested?: (boolean|null);
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];

@@ -18969,6 +18969,7 @@ export const atoll = $root.atoll = (() => {
              * @property {Array.<atoll.store.RaftEnvelope.$Properties>|null} [envelopes] RaftBatch envelopes
              * @property {atoll.store.StoreHeartbeat.$Properties|null} [heartbeat] RaftBatch heartbeat
              * @property {number|null} [sequence] RaftBatch sequence
+             * @property {boolean|null} [ackRequested] RaftBatch ackRequested
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -19050,6 +19051,14 @@ export const atoll = $root.atoll = (() => {
             RaftBatch.prototype.sequence = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * RaftBatch ackRequested.
+             * @member {boolean} ackRequested
+             * @memberof atoll.store.RaftBatch
+             * @instance
+             */
+            RaftBatch.prototype.ackRequested = false;
+
+            /**
              * Creates a new RaftBatch instance using the specified properties.
              * @function create
              * @memberof atoll.store.RaftBatch
@@ -19094,6 +19103,8 @@ export const atoll = $root.atoll = (() => {
                     $root.atoll.store.StoreHeartbeat.encode(message.heartbeat, writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
                 if (message.sequence != null && $Object.hasOwnProperty.call(message, "sequence") && (typeof message.sequence === "object" ? message.sequence.low || message.sequence.high : message.sequence !== 0))
                     writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.sequence);
+                if (message.ackRequested != null && $Object.hasOwnProperty.call(message, "ackRequested") && message.ackRequested !== false)
+                    writer.uint32(/* id 7, wireType 0 =*/56).bool(message.ackRequested);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -19186,6 +19197,15 @@ export const atoll = $root.atoll = (() => {
                                 message.sequence = value;
                             else
                                 delete message.sequence;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.ackRequested = value;
+                            else
+                                delete message.ackRequested;
                             continue;
                         }
                     }

@@ -96,6 +96,8 @@ export class GrpcRaftLink {
   /** Invariant: acked <= sequence; sequence - acked <= window (batches in flight). */
   private sequence = 0;
   private acked = 0;
+  /** The last batch sent with ackRequested. */
+  private ackAskedAt = 0;
   private blockedOnDrain = false;
   private counters = {
     batchesSent: 0,
@@ -195,6 +197,7 @@ export class GrpcRaftLink {
     this.stream = stream;
     this.sequence = 0;
     this.acked = 0;
+    this.ackAskedAt = 0;
     this.blockedOnDrain = false;
     this.counters.streamsOpened++;
     this.pump();
@@ -210,12 +213,18 @@ export class GrpcRaftLink {
       this.queue.hasWork
     ) {
       const taken = this.queue.take(this.o.batchBytesMax, RAFT_BATCH_ENVELOPES_MAX)!;
+      const sequence = ++this.sequence;
+      // Ask for an ack at once every half window, so the window reopens before it fills;
+      // the receiver acknowledges the batches between, together, a little later.
+      const askAck = sequence - this.ackAskedAt >= Math.max(1, Math.floor(this.o.window / 2));
+      if (askAck) this.ackAskedAt = sequence;
       const batch: atoll.store.IRaftBatch = {
         clusterId: this.o.clusterId,
         fromStore: this.o.storeId,
         toStore: this.toStore,
         envelopes: taken.envelopes,
-        sequence: ++this.sequence,
+        sequence,
+        ...(askAck ? { ackRequested: true } : {}),
         ...(taken.heartbeat ? { heartbeat: { sentAtMs: this.o.now() } } : {}),
       };
       this.counters.batchesSent++;

@@ -3,7 +3,8 @@
  * batch is checked (cluster id, destination store) before its envelopes reach the store; a
  * mismatch is answered with an error ack (STORE_ERR_CLUSTER_MISMATCH or
  * STORE_ERR_STORE_MISMATCH) and the stream is closed. Accepted batches are delivered in order,
- * envelopes first and then the heartbeat, and acknowledged one by one (the sender's window).
+ * envelopes first and then the heartbeat, and acknowledged cumulatively for the sender's
+ * window: at once when the sender asks, otherwise together within RAFT_ACK_DELAY_MS.
  * Snapshots: grpc-snapshot-receiver.ts.
  */
 
@@ -12,7 +13,11 @@ import type * as grpc from '@grpc/grpc-js';
 import { StoreError, StoreErrorCode } from '../errors.js';
 import { checkAddress, type ReceiverIdentity, receiveSnapshot } from './grpc-snapshot-receiver.js';
 import type { TransportHandlers } from './transport.js';
-import { SNAPSHOT_CHUNK_BYTES_MAX, SNAPSHOT_RECEIVES_MAX } from './transport-limits.js';
+import {
+  RAFT_ACK_DELAY_MS,
+  SNAPSHOT_CHUNK_BYTES_MAX,
+  SNAPSHOT_RECEIVES_MAX,
+} from './transport-limits.js';
 
 /** Who this store is. */
 export type TransportServiceOptions = ReceiverIdentity;
@@ -51,6 +56,18 @@ export function createStoreTransportService(
     raft(call: RaftCall): void {
       open.add(call);
       let refused = false;
+      let received = 0;
+      let ackTimer: NodeJS.Timeout | undefined;
+      const ack = () => {
+        if (ackTimer) clearTimeout(ackTimer);
+        ackTimer = undefined;
+        if (refused || call.writableEnded || call.destroyed) return;
+        if (!call.write({ sequence: received })) {
+          // The sender is not reading its acks: stop reading its batches until it does.
+          call.pause();
+          call.once('drain', () => call.resume());
+        }
+      };
       call.on('data', (batch: atoll.store.RaftBatch) => {
         if (refused) return;
         const sequence = Number(batch.sequence);
@@ -64,13 +81,15 @@ export function createStoreTransportService(
         const from = Number(batch.fromStore);
         if (batch.envelopes.length > 0) handlers.onEnvelopes(from, batch.envelopes);
         if (batch.heartbeat) handlers.onStoreHeartbeat(from);
-        if (!call.write({ sequence })) {
-          // The sender is not reading its acks: stop reading its batches until it does.
-          call.pause();
-          call.once('drain', () => call.resume());
-        }
+        received = Math.max(received, sequence);
+        if (batch.ackRequested) ack();
+        else ackTimer ??= setTimeout(ack, RAFT_ACK_DELAY_MS);
       });
-      const forget = () => open.delete(call);
+      const forget = () => {
+        open.delete(call);
+        if (ackTimer) clearTimeout(ackTimer);
+        ackTimer = undefined;
+      };
       call.on('end', () => {
         forget();
         call.end();

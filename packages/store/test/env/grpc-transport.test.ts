@@ -1,7 +1,7 @@
 /**
  * The gRPC transport between real in-process servers on loopback: order per store pair,
  * batching, bounded queues with a dead peer, reconnect after a restart on the same port,
- * refusal of the wrong cluster or store, store heartbeats, and the window.
+ * refusal of the wrong cluster or store, store heartbeats, the window and cumulative acks.
  */
 
 import { performance } from 'node:perf_hooks';
@@ -119,6 +119,24 @@ describe('gRPC transport', () => {
     expect(maxInflight).toBeLessThanOrEqual(2);
     expect(t1.stats()[0]!.batchesSent).toBe(50);
     expect(recorder(s2).indexesFrom(1)).toEqual(range(1, 50));
+  });
+
+  it('acknowledges batches together: fewer acks than batches, the window kept open', async () => {
+    const s2 = await server(2);
+    const t1 = transport(1, [s2]);
+    // One batch per flush, a turn of the event loop apart: as a store loop sends at low load.
+    for (let i = 1; i <= 200; i++) {
+      t1.send(2, [envelope(1, i, 2)]);
+      t1.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(() => recorder(s2).indexesFrom(1).length === 200, 'delivery');
+    // The last batches did not ask for an ack: the receiver's delayed ack still comes.
+    await waitFor(() => t1.stats()[0]!.inflightBatches === 0, 'every batch acknowledged');
+    const stats = t1.stats()[0]!;
+    expect(stats.batchesSent).toBe(200);
+    expect(stats.acks).toBeLessThanOrEqual(100);
+    expect(recorder(s2).indexesFrom(1)).toEqual(range(1, 200));
   });
 
   it('stops writing when gRPC pushes back, even with the window open', async () => {
