@@ -9266,6 +9266,71 @@ export namespace atoll {
         }
 
         /**
+         * Properties of a RequestGroup.
+         * @deprecated Use atoll.store.RequestGroup.$Properties instead.
+         */
+        interface IRequestGroup extends atoll.store.RequestGroup.$Properties {
+        }
+
+        /** Represents a RequestGroup. */
+        class RequestGroup {
+
+            /**
+             * Constructs a new RequestGroup.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: atoll.store.RequestGroup.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** RequestGroup records. */
+            records: atoll.store.RequestRecordEntry.$Properties[];
+
+            /**
+             * Creates a new RequestGroup instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns RequestGroup instance
+             */
+            static create(properties: atoll.store.RequestGroup.$Shape): atoll.store.RequestGroup & atoll.store.RequestGroup.$Shape;
+            static create(properties?: atoll.store.RequestGroup.$Properties): atoll.store.RequestGroup;
+
+            /**
+             * Encodes the specified RequestGroup message. Does not implicitly {@link atoll.store.RequestGroup.verify|verify} messages.
+             * @param message RequestGroup message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: atoll.store.RequestGroup.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a RequestGroup message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {atoll.store.RequestGroup & atoll.store.RequestGroup.$Shape} RequestGroup
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): atoll.store.RequestGroup & atoll.store.RequestGroup.$Shape;
+        }
+
+        namespace RequestGroup {
+
+            /** Properties of a RequestGroup. */
+            interface $Properties {
+
+                /** RequestGroup records */
+                records?: (atoll.store.RequestRecordEntry.$Properties[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a RequestGroup. */
+            type $Shape = atoll.store.RequestGroup.$Properties;
+        }
+
+        /**
          * Properties of a RegionSnapshotState.
          * @deprecated Use atoll.store.RegionSnapshotState.$Properties instead.
          */

@@ -22136,6 +22136,159 @@ export const atoll = $root.atoll = (() => {
             return RequestRecordEntry;
         })();
 
+        store.RequestGroup = (function() {
+
+            /**
+             * Properties of a RequestGroup.
+             * @typedef {Object} atoll.store.RequestGroup.$Properties
+             * @property {Array.<atoll.store.RequestRecordEntry.$Properties>|null} [records] RequestGroup records
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a RequestGroup.
+             * @memberof atoll.store
+             * @interface IRequestGroup
+             * @augments atoll.store.RequestGroup.$Properties
+             * @deprecated Use atoll.store.RequestGroup.$Properties instead.
+             */
+
+            /**
+             * Shape of a RequestGroup.
+             * @typedef {atoll.store.RequestGroup.$Properties} atoll.store.RequestGroup.$Shape
+             */
+
+            /**
+             * Constructs a new RequestGroup.
+             * @memberof atoll.store
+             * @classdesc Represents a RequestGroup.
+             * @constructor
+             * @param {atoll.store.RequestGroup.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const RequestGroup = function (properties) {
+                this.records = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * RequestGroup records.
+             * @member {Array.<atoll.store.RequestRecordEntry.$Properties>} records
+             * @memberof atoll.store.RequestGroup
+             * @instance
+             */
+            RequestGroup.prototype.records = $util.emptyArray;
+
+            /**
+             * Creates a new RequestGroup instance using the specified properties.
+             * @function create
+             * @memberof atoll.store.RequestGroup
+             * @static
+             * @param {atoll.store.RequestGroup.$Properties=} [properties] Properties to set
+             * @returns {atoll.store.RequestGroup} RequestGroup instance
+             * @type {{
+             *   (properties: atoll.store.RequestGroup.$Shape): atoll.store.RequestGroup & atoll.store.RequestGroup.$Shape;
+             *   (properties?: atoll.store.RequestGroup.$Properties): atoll.store.RequestGroup;
+             * }}
+             */
+            RequestGroup.create = function(properties) {
+                return new RequestGroup(properties);
+            };
+
+            /**
+             * Encodes the specified RequestGroup message. Does not implicitly {@link atoll.store.RequestGroup.verify|verify} messages.
+             * @function encode
+             * @memberof atoll.store.RequestGroup
+             * @static
+             * @param {atoll.store.RequestGroup.$Properties} message RequestGroup message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            RequestGroup.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.records != null && message.records.length)
+                    for (let i = 0; i < message.records.length; ++i)
+                        $root.atoll.store.RequestRecordEntry.encode(message.records[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a RequestGroup message from the specified reader or buffer.
+             * @function decode
+             * @memberof atoll.store.RequestGroup
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {atoll.store.RequestGroup & atoll.store.RequestGroup.$Shape} RequestGroup
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            RequestGroup.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.atoll.store.RequestGroup();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.records && message.records.length))
+                                message.records = [];
+                            message.records.push($root.atoll.store.RequestRecordEntry.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return RequestGroup;
+        })();
+
         store.RegionSnapshotState = (function() {
 
             /**

@@ -16,6 +16,8 @@ import {
   KeySpace,
   keyRegionId,
   rawKey,
+  requestGroupKey,
+  requestGroupKeySeq,
   requestKey,
   StateKind,
   spaceRange,
@@ -189,6 +191,19 @@ export class StorageEngine implements BatchSink {
     const end = stateKey(regionId, (StateKind.Request + 1) as StateKind);
     for (const { key, value } of this.backend.scan(Table.State, { start, end })) {
       out.push({ requestId: key.slice(start.byteLength), value: value.slice() });
+    }
+    return out;
+  }
+
+  /** A region's request groups (putRequestGroup), by number. */
+  requestGroups(regionId: number): { seq: number; value: Uint8Array }[] {
+    this.open();
+    checkRegionId(regionId);
+    const out: { seq: number; value: Uint8Array }[] = [];
+    const start = requestGroupKey(regionId, 0);
+    const end = stateKey(regionId, (StateKind.RequestGroup + 1) as StateKind);
+    for (const { key, value } of this.backend.scan(Table.State, { start, end })) {
+      out.push({ seq: requestGroupKeySeq(key), value: value.slice() });
     }
     return out;
   }

@@ -62,6 +62,8 @@ export const StateKind = {
   Request: 7,
   /** Store-wide, under region id 0: the last write-ahead log record this state includes. */
   WalMark: 8,
+  /** Prefix of grouped records of applied client requests (one key per group, by number). */
+  RequestGroup: 9,
 } as const;
 export type StateKind = (typeof StateKind)[keyof typeof StateKind];
 
@@ -106,6 +108,22 @@ export function requestKey(regionId: number, requestId: Uint8Array): Uint8Array 
   k[U64_BYTES] = StateKind.Request;
   k.set(requestId, U64_BYTES + 1);
   return k;
+}
+
+/** state key of group `seq` of a region's records of applied client requests. */
+export function requestGroupKey(regionId: number, seq: number): Uint8Array {
+  const k = new Uint8Array(2 * U64_BYTES + 1);
+  writeU64(k, 0, regionId);
+  k[U64_BYTES] = StateKind.RequestGroup;
+  writeU64(k, U64_BYTES + 1, seq);
+  return k;
+}
+
+/** The group number of a requestGroupKey. */
+export function requestGroupKeySeq(key: Uint8Array): number {
+  if (key.byteLength !== 2 * U64_BYTES + 1) throw corruptError('request group key length');
+  const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
+  return view.getUint32(U64_BYTES + 1) * 0x1_0000_0000 + view.getUint32(U64_BYTES + 5);
 }
 
 /** stage key: the `seq`-th pair received for a region's snapshot. */

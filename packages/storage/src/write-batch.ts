@@ -24,6 +24,7 @@ import {
   logKeyEnd,
   logKeyIndex,
   rawKey,
+  requestGroupKey,
   requestKey,
   StateKind,
   spaceRange,
@@ -305,7 +306,23 @@ export class WriteBatch {
     return this.tableDel(Table.State, requestKey(regionId, requestId));
   }
 
-  /** Drops every request record of a region (a snapshot replaces them). */
+  /**
+   * Records a group of applied client requests under number `seq` (`value` is the store's,
+   * opaque here): one key for many requests, where putRequestRecord takes one per request.
+   */
+  putRequestGroup(regionId: number, seq: number, value: Uint8Array): this {
+    checkRegionId(regionId);
+    checkIndex(seq, 'request group');
+    return this.tablePut(Table.State, requestGroupKey(regionId, seq), value.slice());
+  }
+
+  deleteRequestGroup(regionId: number, seq: number): this {
+    checkRegionId(regionId);
+    checkIndex(seq, 'request group');
+    return this.tableDel(Table.State, requestGroupKey(regionId, seq));
+  }
+
+  /** Drops every request record and group of a region (a snapshot replaces them). */
   clearRequestRecords(regionId: number): this {
     checkRegionId(regionId);
     return this.add((txn) => {
@@ -313,6 +330,11 @@ export class WriteBatch {
         Table.State,
         requestKey(regionId, EMPTY),
         stateKey(regionId, (StateKind.Request + 1) as StateKind),
+      );
+      txn.deleteRange(
+        Table.State,
+        stateKey(regionId, StateKind.RequestGroup),
+        stateKey(regionId, (StateKind.RequestGroup + 1) as StateKind),
       );
     });
   }

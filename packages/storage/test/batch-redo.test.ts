@@ -68,6 +68,8 @@ function storeLike(batch: WriteBatch, round: number): void {
   batch.setRegionMeta(2, b(`meta${round}`));
   batch.putRequestRecord(1, b(`req${round}`), b('outcome'));
   batch.deleteRequestRecord(1, b(`req${round - 1}`));
+  batch.putRequestGroup(1, round + 1, b(`group${round}`));
+  batch.deleteRequestGroup(1, round);
   if (round === 2) {
     batch.compactLog(1, 12);
     batch.applySnapshotPosition(3, 20, 4);

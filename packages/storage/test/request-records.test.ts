@@ -1,7 +1,7 @@
 /**
- * The store's records of applied client requests, on both engines: kept per region apart
- * from every other state record, removed one by one, cleared per region, and gone with the
- * region's log.
+ * The store's records of applied client requests, single and grouped, on both engines: kept
+ * per region apart from every other state record, removed one by one, cleared per region, and
+ * gone with the region's log.
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -54,6 +54,34 @@ describe.each(ENGINES)('request records ($name)', (factory) => {
     await engine.batch().destroyRegionLog(8).commit();
     expect(engine.requestRecords(8)).toEqual([]);
     expect(engine.requestRecords(9).map((r) => text(r.value))).toEqual(['4']);
+  });
+
+  it('groups: kept per region by number, deleted one by one, cleared and destroyed', async () => {
+    const engine = factory.open();
+    await engine
+      .batch()
+      .putRequestGroup(7, 12, bytes('twelve'))
+      .putRequestGroup(7, 2, bytes('two'))
+      .putRequestRecord(7, bytes('a'), bytes('single'))
+      .putRequestGroup(8, 1, bytes('other region'))
+      .setApplyState(7, { appliedIndex: 4 })
+      .commit();
+    const groups = (id: number) => engine.requestGroups(id).map((g) => [g.seq, text(g.value)]);
+    expect(groups(7)).toEqual([
+      [2, 'two'],
+      [12, 'twelve'],
+    ]);
+    // Groups and single records live apart.
+    expect(engine.requestRecords(7).map((r) => text(r.value))).toEqual(['single']);
+    await engine.batch().deleteRequestGroup(7, 2).commit();
+    expect(groups(7)).toEqual([[12, 'twelve']]);
+    await engine.batch().clearRequestRecords(7).commit();
+    expect(groups(7)).toEqual([]);
+    expect(engine.requestRecords(7)).toEqual([]);
+    expect(engine.applyState(7)?.appliedIndex).toBe(4);
+    expect(groups(8)).toEqual([[1, 'other region']]);
+    await engine.batch().destroyRegionLog(8).commit();
+    expect(groups(8)).toEqual([]);
   });
 
   it('refuse an oversized request id', () => {

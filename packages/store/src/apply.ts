@@ -259,7 +259,7 @@ function applySplit(
       confState: rightConfState,
     });
     // Retries of writes applied before the split may now be routed to the new region.
-    peer.requests.writeAll(ctx.batch, right.id);
+    peer.requests.copyTo(ctx.batch, right.id);
     splits.push({ left, right, rightPeerId: mine.id, rightConfState });
   }
   return { ok: true };

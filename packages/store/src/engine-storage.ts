@@ -12,6 +12,7 @@ import type {
   RegionState,
   SnapshotChunks,
   StoreBatch,
+  StoredRequestRecords,
   StoreStorage,
 } from './storage-port.js';
 import type { BatchCommit, StoreWal } from './store-wal.js';
@@ -109,6 +110,8 @@ export class EngineStoreStorage implements StoreStorage {
         void b.setApplyState(id, confState ? { appliedIndex, confState } : { appliedIndex }),
       putRequestRecord: (id, requestId, value) => void b.putRequestRecord(id, requestId, value),
       deleteRequestRecord: (id, requestId) => void b.deleteRequestRecord(id, requestId),
+      putRequestGroup: (id, seq, value) => void b.putRequestGroup(id, seq, value),
+      deleteRequestGroup: (id, seq) => void b.deleteRequestGroup(id, seq),
       clearRequestRecords: (id) => void b.clearRequestRecords(id),
       destroyRegionLog: (id) => void b.destroyRegionLog(id),
       installStagedSnapshot: (id, start, end) => void b.installStagedSnapshot(id, start, end),
@@ -120,8 +123,11 @@ export class EngineStoreStorage implements StoreStorage {
     };
   }
 
-  loadRequestRecords(regionId: number): { requestId: Uint8Array; value: Uint8Array }[] {
-    return this.engine.requestRecords(regionId);
+  loadRequestRecords(regionId: number): StoredRequestRecords {
+    return {
+      records: this.engine.requestRecords(regionId),
+      groups: this.engine.requestGroups(regionId),
+    };
   }
 
   get(key: Uint8Array): Uint8Array | undefined {

@@ -11,14 +11,19 @@
  *
  * The clock and the records are written with the applied data (same batch, same recovery),
  * travel in snapshots, and are copied to the new region of a split, whose keys the records
- * may cover.
+ * may cover. The records of one batch are stored as one group under one key (a write costs
+ * no storage operation of its own, where one key per request cost a put and, a minute
+ * later, a delete per write on every replica); a group is deleted once its newest record
+ * expired. Single-key records written by earlier versions are still read and expired.
  */
 
 import { atoll } from '@atoll/proto';
-import type { StoreBatch } from './storage-port.js';
+import type { StoreBatch, StoredRequestRecords } from './storage-port.js';
 
 /** How long (request-clock time) a region answers a retry from its record. */
 export const REQUEST_TTL_MS = 60_000;
+/** Most records per group when a whole table is written (a split, a snapshot). */
+export const REQUEST_GROUP_RECORDS_MAX = 4_096;
 
 /** The clock is stored as the record of the empty request id. */
 const CLOCK_ID = new Uint8Array(0);
@@ -31,15 +36,28 @@ interface RequestEntry {
   readonly id: Uint8Array;
   readonly appliedAtMs: number;
   readonly outcome: RequestOutcome;
+  /** Stored under a key of its own (an earlier version's layout): deleted on its own. */
+  readonly single?: boolean;
+}
+
+/** A stored group: its number and the newest record it holds. */
+interface StoredGroup {
+  readonly seq: number;
+  readonly newestAtMs: number;
 }
 
 export class RequestTable {
   /** In order of appliedAtMs (insertion order: the clock never goes back). */
   private readonly records = new Map<string, RequestEntry>();
   private clock = 0;
+  /** Stored groups, oldest first; groups[groupsHead] is the next to expire. */
+  private groups: StoredGroup[] = [];
+  private groupsHead = 0;
+  private nextGroupSeq = 1;
   /** Changes not yet written to storage. */
   private readonly added = new Map<string, RequestEntry>();
-  private readonly removed = new Map<string, Uint8Array>();
+  private readonly removedSingles = new Map<string, Uint8Array>();
+  private removedGroups: number[] = [];
   private clockDirty = false;
 
   get clockMs(): number {
@@ -48,6 +66,11 @@ export class RequestTable {
 
   get size(): number {
     return this.records.size;
+  }
+
+  /** Groups in storage (for tests and status). */
+  get storedGroups(): number {
+    return this.groups.length - this.groupsHead;
   }
 
   /** Moves the clock to a command's proposal time (never back) and expires old records. */
@@ -59,7 +82,17 @@ export class RequestTable {
       if (this.clock - e.appliedAtMs <= REQUEST_TTL_MS) break;
       this.records.delete(k);
       this.added.delete(k);
-      this.removed.set(k, e.id);
+      if (e.single) this.removedSingles.set(k, e.id);
+    }
+    while (this.groupsHead < this.groups.length) {
+      const g = this.groups[this.groupsHead]!;
+      if (this.clock - g.newestAtMs <= REQUEST_TTL_MS) break;
+      this.removedGroups.push(g.seq);
+      this.groupsHead++;
+    }
+    if (this.groupsHead > 1024 && this.groupsHead * 2 > this.groups.length) {
+      this.groups = this.groups.slice(this.groupsHead);
+      this.groupsHead = 0;
     }
   }
 
@@ -72,27 +105,54 @@ export class RequestTable {
   /** Remembers that the request was applied now (request-clock time) with this outcome. */
   record(id: Uint8Array, outcome: RequestOutcome): void {
     const k = keyOf(id);
+    const old = this.records.get(k);
     const entry: RequestEntry = { id: id.slice(), appliedAtMs: this.clock, outcome };
     this.records.delete(k);
     this.records.set(k, entry);
     this.added.set(k, entry);
-    this.removed.delete(k);
+    // A single-key record replaced by a grouped one: its key would outlive it.
+    if (old?.single) this.removedSingles.set(k, old.id);
   }
 
-  /** Writes what changed since the last flush into the batch. */
+  /** Writes what changed since the last flush into the batch: one group for the new records. */
   flush(batch: StoreBatch, regionId: number): void {
     if (this.clockDirty) batch.putRequestRecord(regionId, CLOCK_ID, encodeClock(this.clock));
-    for (const e of this.added.values()) batch.putRequestRecord(regionId, e.id, encodeEntry(e));
-    for (const id of this.removed.values()) batch.deleteRequestRecord(regionId, id);
+    if (this.added.size > 0) {
+      const seq = this.nextGroupSeq++;
+      batch.putRequestGroup(regionId, seq, encodeGroup(this.added.values()));
+      this.groups.push({ seq, newestAtMs: this.clock });
+    }
+    for (const id of this.removedSingles.values()) batch.deleteRequestRecord(regionId, id);
+    for (const seq of this.removedGroups) batch.deleteRequestGroup(regionId, seq);
     this.added.clear();
-    this.removed.clear();
+    this.removedSingles.clear();
+    this.removedGroups = [];
     this.clockDirty = false;
   }
 
-  /** Writes the whole table as the records of `regionId` (a split's new region). */
+  /**
+   * Writes the whole table as the records of `regionId` (a split's new region), in groups
+   * numbered from 1. Changes nothing here: the new region's peer loads what was written.
+   */
+  copyTo(batch: StoreBatch, regionId: number): void {
+    writeWhole(batch, regionId, this.clock, [...this.records.values()]);
+  }
+
+  /**
+   * Writes the whole table as this region's records (a snapshot's, after the old ones were
+   * cleared) and takes that layout as its own.
+   */
   writeAll(batch: StoreBatch, regionId: number): void {
-    batch.putRequestRecord(regionId, CLOCK_ID, encodeClock(this.clock));
-    for (const e of this.records.values()) batch.putRequestRecord(regionId, e.id, encodeEntry(e));
+    this.groups = writeWhole(batch, regionId, this.clock, [...this.records.values()]);
+    this.groupsHead = 0;
+    this.nextGroupSeq = this.groups.length + 1;
+    const grouped = [...this.records.values()].map((e) => ({ ...e, single: false }));
+    this.records.clear();
+    for (const e of grouped) this.records.set(keyOf(e.id), e);
+    this.added.clear();
+    this.removedSingles.clear();
+    this.removedGroups = [];
+    this.clockDirty = false;
   }
 
   /** The table as a snapshot carries it. */
@@ -106,33 +166,72 @@ export class RequestTable {
     };
   }
 
-  /** The table a snapshot carried (nothing pending: the installer writes it whole). */
+  /** The table a snapshot carried (nothing stored yet: the installer calls writeAll). */
   static fromSnapshot(state: atoll.store.IRegionSnapshotState): RequestTable {
     const entries = (state.requests ?? []).map((r) =>
       fromRecord(r.requestId ?? CLOCK_ID, r.record ?? {}),
     );
-    return RequestTable.of(Number(state.requestClockMs ?? 0), entries);
+    return RequestTable.of(Number(state.requestClockMs ?? 0), entries, []);
   }
 
   /** The table as storage holds it (loadRequestRecords). */
-  static load(stored: readonly { requestId: Uint8Array; value: Uint8Array }[]): RequestTable {
+  static load(stored: StoredRequestRecords): RequestTable {
     let clock = 0;
     const entries: RequestEntry[] = [];
-    for (const { requestId, value } of stored) {
+    for (const { requestId, value } of stored.records) {
       const rec = atoll.store.RequestRecord.decode(value);
       if (requestId.length === 0) clock = Number(rec.appliedAtMs);
-      else entries.push(fromRecord(requestId, rec));
+      else entries.push({ ...fromRecord(requestId, rec), single: true });
     }
-    return RequestTable.of(clock, entries);
+    const groups: StoredGroup[] = [];
+    for (const { seq, value } of stored.groups) {
+      let newestAtMs = 0;
+      for (const r of atoll.store.RequestGroup.decode(value).records) {
+        const e = fromRecord(r.requestId ?? CLOCK_ID, r.record ?? {});
+        newestAtMs = Math.max(newestAtMs, e.appliedAtMs);
+        entries.push(e);
+      }
+      groups.push({ seq, newestAtMs });
+    }
+    return RequestTable.of(clock, entries, groups);
   }
 
-  private static of(clock: number, entries: RequestEntry[]): RequestTable {
+  private static of(clock: number, entries: RequestEntry[], groups: StoredGroup[]): RequestTable {
     const t = new RequestTable();
     t.clock = clock;
+    // Stable: of two records of one id (a single-key one and a grouped one, or two groups),
+    // the later one wins.
     entries.sort((a, b) => a.appliedAtMs - b.appliedAtMs);
-    for (const e of entries) t.records.set(keyOf(e.id), e);
+    for (const e of entries) {
+      if (clock - e.appliedAtMs > REQUEST_TTL_MS && !e.single) continue;
+      const k = keyOf(e.id);
+      const old = t.records.get(k);
+      if (old?.single && !e.single) t.removedSingles.set(k, old.id);
+      t.records.delete(k);
+      t.records.set(k, e);
+    }
+    t.groups = groups;
+    t.nextGroupSeq = groups.reduce((m, g) => Math.max(m, g.seq), 0) + 1;
     return t;
   }
+}
+
+/** Writes `entries` as groups 1, 2, ... of `regionId`, with the clock; returns the groups. */
+function writeWhole(
+  batch: StoreBatch,
+  regionId: number,
+  clock: number,
+  entries: RequestEntry[],
+): StoredGroup[] {
+  batch.putRequestRecord(regionId, CLOCK_ID, encodeClock(clock));
+  const groups: StoredGroup[] = [];
+  for (let i = 0; i < entries.length; i += REQUEST_GROUP_RECORDS_MAX) {
+    const part = entries.slice(i, i + REQUEST_GROUP_RECORDS_MAX);
+    const seq = groups.length + 1;
+    batch.putRequestGroup(regionId, seq, encodeGroup(part));
+    groups.push({ seq, newestAtMs: part[part.length - 1]!.appliedAtMs });
+  }
+  return groups;
 }
 
 function keyOf(id: Uint8Array): string {
@@ -169,8 +268,10 @@ function fromRecord(id: Uint8Array, r: atoll.store.IRequestRecord): RequestEntry
   return { id, appliedAtMs: Number(r.appliedAtMs ?? 0), outcome };
 }
 
-function encodeEntry(e: RequestEntry): Uint8Array {
-  return atoll.store.RequestRecord.encode(toRecord(e)).finish();
+function encodeGroup(entries: Iterable<RequestEntry>): Uint8Array {
+  const records: atoll.store.IRequestRecordEntry[] = [];
+  for (const e of entries) records.push({ requestId: e.id, record: toRecord(e) });
+  return atoll.store.RequestGroup.encode({ records }).finish();
 }
 
 function encodeClock(clock: number): Uint8Array {

@@ -73,6 +73,9 @@ export interface StoreBatch {
   /** Writes one record of the region's applied-request table (request-table.ts). */
   putRequestRecord(regionId: number, requestId: Uint8Array, value: Uint8Array): void;
   deleteRequestRecord(regionId: number, requestId: Uint8Array): void;
+  /** Writes group `seq` of the region's applied-request table: many records, one key. */
+  putRequestGroup(regionId: number, seq: number, value: Uint8Array): void;
+  deleteRequestGroup(regionId: number, seq: number): void;
   /** Drops the region's whole applied-request table (a snapshot brings another). */
   clearRequestRecords(regionId: number): void;
   /** Removes every trace of a region's log and state (after a tombstone is written, or not). */
@@ -86,6 +89,12 @@ export interface StoreBatch {
   commitParts(): BatchCommit;
 }
 
+/** A region's applied-request table in storage (request-table.ts). */
+export interface StoredRequestRecords {
+  readonly records: readonly { readonly requestId: Uint8Array; readonly value: Uint8Array }[];
+  readonly groups: readonly { readonly seq: number; readonly value: Uint8Array }[];
+}
+
 export interface StoreStorage {
   /** Whether batches are logged ahead (durable before visible; see store-wal.ts). */
   readonly logged: boolean;
@@ -94,8 +103,8 @@ export interface StoreStorage {
   /** The log of a region (created empty if it has none yet). */
   regionLog(regionId: number): RegionLog;
   newBatch(): StoreBatch;
-  /** The records of a region's applied-request table, as putRequestRecord wrote them. */
-  loadRequestRecords(regionId: number): { requestId: Uint8Array; value: Uint8Array }[];
+  /** A region's applied-request table as putRequestRecord and putRequestGroup wrote it. */
+  loadRequestRecords(regionId: number): StoredRequestRecords;
   get(key: Uint8Array): Uint8Array | undefined;
   scan(options: ScanOptions): KeyValue[];
   /**

@@ -41,6 +41,8 @@ enum Op {
   DeleteRequestRecord = 12,
   ClearRequestRecords = 13,
   DestroyRegionLog = 14,
+  PutRequestGroup = 15,
+  DeleteRequestGroup = 16,
 }
 
 type Args = readonly unknown[];
@@ -93,6 +95,11 @@ const ENCODERS: Record<string, [Op, Encoder]> = {
     Op.DeleteRequestRecord,
     (w, a) => void w.varint(num(a, 0)).bytes(bytes(a, 1)),
   ],
+  putRequestGroup: [
+    Op.PutRequestGroup,
+    (w, a) => void w.varint(num(a, 0)).varint(num(a, 1)).bytes(bytes(a, 2)),
+  ],
+  deleteRequestGroup: [Op.DeleteRequestGroup, (w, a) => void w.varint(num(a, 0)).varint(num(a, 1))],
   clearRequestRecords: [Op.ClearRequestRecords, (w, a) => void w.varint(num(a, 0))],
   destroyRegionLog: [Op.DestroyRegionLog, (w, a) => void w.varint(num(a, 0))],
 };
@@ -219,6 +226,15 @@ function decodeCall(r: ByteReader): (batch: WriteBatch) => void {
       const regionId = r.varint();
       const requestId = r.bytes();
       return (b) => b.deleteRequestRecord(regionId, requestId);
+    }
+    case Op.PutRequestGroup: {
+      const [regionId, seq] = [r.varint(), r.varint()];
+      const value = r.bytes();
+      return (b) => b.putRequestGroup(regionId, seq, value);
+    }
+    case Op.DeleteRequestGroup: {
+      const [regionId, seq] = [r.varint(), r.varint()];
+      return (b) => b.deleteRequestGroup(regionId, seq);
     }
     case Op.ClearRequestRecords: {
       const regionId = r.varint();
