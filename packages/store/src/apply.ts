@@ -24,6 +24,7 @@ import { StoreError, StoreErrorCode } from './errors.js';
 import { compareBytes, keyInRegion, type PeerMeta, type RegionMeta } from './region.js';
 import { epochNotMatch, keyNotInRegion } from './region-errors.js';
 import { answerProposal, type RegionPeer, type WriteOutcome } from './region-peer.js';
+import { requestKeyOf } from './request-table.js';
 import type { StoreBatch, StoreStorage } from './storage-port.js';
 import type { WriteOverlay } from './write-overlay.js';
 
@@ -139,14 +140,15 @@ function applyWrites(
   ctx: ApplyContext,
 ): WriteOutcome {
   const requestId = request.requestId ?? new Uint8Array();
+  const key = requestId.length > 0 ? requestKeyOf(requestId) : '';
   if (requestId.length > 0) {
     // A retry of a write already applied here: answer as the first time, change nothing.
-    const earlier = peer.requests.lookup(requestId);
+    const earlier = peer.requests.lookup(requestId, key);
     if (earlier) return earlier.cas ? { ok: true, cas: earlier.cas } : { ok: true };
   }
   const outcome = applyNewWrites(peer, cmd, request.writes, ctx);
   if (outcome.ok && requestId.length > 0)
-    peer.requests.record(requestId, outcome.cas ? { cas: outcome.cas } : {});
+    peer.requests.record(requestId, outcome.cas ? { cas: outcome.cas } : {}, key);
   return outcome;
 }
 

@@ -96,15 +96,17 @@ export class RequestTable {
     }
   }
 
-  /** The outcome of the request if this region applied it within the TTL. */
-  lookup(id: Uint8Array): RequestOutcome | undefined {
-    const e = this.records.get(keyOf(id));
+  /**
+   * The outcome of the request if this region applied it within the TTL. `key` is
+   * requestKeyOf(id), for callers that also record the id.
+   */
+  lookup(id: Uint8Array, key = requestKeyOf(id)): RequestOutcome | undefined {
+    const e = this.records.get(key);
     return e && this.clock - e.appliedAtMs <= REQUEST_TTL_MS ? e.outcome : undefined;
   }
 
   /** Remembers that the request was applied now (request-clock time) with this outcome. */
-  record(id: Uint8Array, outcome: RequestOutcome): void {
-    const k = keyOf(id);
+  record(id: Uint8Array, outcome: RequestOutcome, k = requestKeyOf(id)): void {
     const old = this.records.get(k);
     const entry: RequestEntry = { id: id.slice(), appliedAtMs: this.clock, outcome };
     this.records.delete(k);
@@ -148,7 +150,7 @@ export class RequestTable {
     this.nextGroupSeq = this.groups.length + 1;
     const grouped = [...this.records.values()].map((e) => ({ ...e, single: false }));
     this.records.clear();
-    for (const e of grouped) this.records.set(keyOf(e.id), e);
+    for (const e of grouped) this.records.set(requestKeyOf(e.id), e);
     this.added.clear();
     this.removedSingles.clear();
     this.removedGroups = [];
@@ -204,7 +206,7 @@ export class RequestTable {
     entries.sort((a, b) => a.appliedAtMs - b.appliedAtMs);
     for (const e of entries) {
       if (clock - e.appliedAtMs > REQUEST_TTL_MS && !e.single) continue;
-      const k = keyOf(e.id);
+      const k = requestKeyOf(e.id);
       const old = t.records.get(k);
       if (old?.single && !e.single) t.removedSingles.set(k, old.id);
       t.records.delete(k);
@@ -234,7 +236,8 @@ function writeWhole(
   return groups;
 }
 
-function keyOf(id: Uint8Array): string {
+/** The table's key for a request id. */
+export function requestKeyOf(id: Uint8Array): string {
   return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
 }
 
