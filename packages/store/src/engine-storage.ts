@@ -118,9 +118,15 @@ export class EngineStoreStorage implements StoreStorage {
       commitParts,
       commit: async () => {
         const parts = commitParts();
+        // The caller waits to see it: no holding back for company (store-wal.ts).
+        this.wal?.commitHeld();
         await Promise.all([parts.durable, parts.visible]);
       },
     };
+  }
+
+  commitHeld(): void {
+    this.wal?.commitHeld();
   }
 
   loadRequestRecords(regionId: number): StoredRequestRecords {

@@ -203,6 +203,11 @@ export class RegionPeer {
     this.readsAwaitingApply.push({ index, reads });
   }
 
+  /** Reads wait for the applied index (and so for the storage to show their batch). */
+  get hasReadsAwaitingApply(): boolean {
+    return this.readsAwaitingApply.length > 0;
+  }
+
   /** Serves every read whose read index has been applied. */
   serveReadsUpTo(applied: number): void {
     if (this.readsAwaitingApply.length === 0) return;

@@ -103,6 +103,11 @@ export interface StoreStorage {
   /** The log of a region (created empty if it has none yet). */
   regionLog(regionId: number): RegionLog;
   newBatch(): StoreBatch;
+  /**
+   * With a write-ahead log, batches may wait a little for the engine to commit them
+   * together; this commits the waiting ones now, for a reader that needs them visible.
+   */
+  commitHeld(): void;
   /** A region's applied-request table as putRequestRecord and putRequestGroup wrote it. */
   loadRequestRecords(regionId: number): StoredRequestRecords;
   get(key: Uint8Array): Uint8Array | undefined;

@@ -210,6 +210,8 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
   if (work.length === 0 && stale.length === 0) return undefined;
   const started = store.env.now();
   const commit = batch.commitParts();
+  // Reads are served once the storage shows their batch: do not let it wait for company.
+  if (work.some((w) => w.peer.hasReadsAwaitingApply)) store.storage.commitHeld();
   commit.durable
     .then(() => {
       const m = store.metrics;

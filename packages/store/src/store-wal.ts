@@ -21,6 +21,29 @@ import {
 
 /** Batches between two attempts to free log segments (each waits for an engine flush). */
 const RELEASE_EVERY_BATCHES = 256;
+/**
+ * How long a logged batch waits for others before the engine commits them together: one
+ * LMDB transaction and flush for several batches leaves the disk to the log's syncs. Nothing
+ * waits for a write's engine commit; reads and admin changes ask for it at once (commitHeld).
+ * Measured (bench put, 3 stores, --wal): 20-30 ms took c1 from 114 to 188 writes/s and
+ * c256 from 6,336 to 7,376 writes/s.
+ */
+export const ENGINE_HOLD_MS = 20;
+/** Batches held at most (the store loop keeps at most LOGGED_PIPELINE_DEPTH in flight). */
+export const ENGINE_HOLD_BATCHES_MAX = 16;
+
+/** Holding batches back for the engine: how long, and a timer (from the environment). */
+export interface EngineHold {
+  readonly ms: number;
+  /** Calls `fn` after `ms` milliseconds; returns a cancel function. */
+  readonly after: (ms: number, fn: () => void) => () => void;
+}
+
+interface Held {
+  readonly rec: RecordingBatch;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
 
 /** What committing a batch promises, in two steps. */
 export interface BatchCommit {
@@ -35,24 +58,33 @@ export interface BatchCommit {
 export class StoreWal {
   private seq: number;
   private sinceRelease = 0;
+  /** Logged batches not yet handed to the engine, in sequence order. */
+  private held: Held[] = [];
+  private cancelHold: (() => void) | undefined;
 
   private constructor(
     private readonly log: WriteAheadLog,
     private readonly engine: StorageEngine,
     mark: number,
+    /** Undefined: every batch goes to the engine at once. */
+    private readonly hold: EngineHold | undefined,
   ) {
     this.seq = mark;
   }
 
-  /** Opens the log in `dir` and replays into `engine` the batches it lacks. */
+  /**
+   * Opens the log in `dir` and replays into `engine` the batches it lacks. With `hold`,
+   * batches wait up to hold.ms for others before the engine commits them (ENGINE_HOLD_MS).
+   */
   static async open(
     dir: string,
     engine: StorageEngine,
     options: WalOptions = {},
+    hold?: EngineHold,
   ): Promise<{ wal: StoreWal; recovery: WalRecovery }> {
     const log = await WriteAheadLog.open(dir, options);
     const recovery = await recoverFromWal(engine, log.replay());
-    return { wal: new StoreWal(log, engine, recovery.mark), recovery };
+    return { wal: new StoreWal(log, engine, recovery.mark, hold), recovery };
   }
 
   /** Logs and commits a batch built through recordingBatch; call in the order batches are built. */
@@ -62,9 +94,10 @@ export class StoreWal {
     rec.batch.setWalMark(seq);
     if (redo) rec.batch.durableInWal();
     else rec.batch.requireSync();
-    // Both started now, in sequence order: the log and the engine see batches alike.
+    // Both in sequence order: the log and the engine see batches alike. A batch only the
+    // engine can make durable goes at once (after the held ones).
     const logged = this.log.append(encodeLoggedBatch(redo ? { seq, redo } : { seq }));
-    const visible = rec.batch.commit().then(() => {});
+    const visible = this.toEngine(rec, redo !== undefined);
     const both = Promise.all([logged, visible]);
     const durable = redo ? logged.then(() => {}) : both.then(() => {});
     if (++this.sinceRelease >= RELEASE_EVERY_BATCHES) {
@@ -81,7 +114,34 @@ export class StoreWal {
     return { durable, visible, engineDurable: !redo };
   }
 
+  /** Hands every held batch to the engine now (someone waits to read what they wrote). */
+  commitHeld(): void {
+    this.cancelHold?.();
+    this.cancelHold = undefined;
+    const held = this.held;
+    this.held = [];
+    // In one turn: lmdb-js commits them in one transaction, with one flush.
+    for (const h of held) h.rec.batch.commit().then(() => h.resolve(), h.reject);
+  }
+
+  /**
+   * Closes the log. Batches still held never reach the engine (their promises stay
+   * pending): they are in the log, and opening it replays them, as after a crash.
+   */
   close(): Promise<void> {
+    this.cancelHold?.();
+    this.cancelHold = undefined;
+    this.held = [];
     return this.log.close();
+  }
+
+  private toEngine(rec: RecordingBatch, mayWait: boolean): Promise<void> {
+    const visible = new Promise<void>((resolve, reject) => {
+      this.held.push({ rec, resolve, reject });
+    });
+    const hold = this.hold;
+    if (!hold || !mayWait || this.held.length >= ENGINE_HOLD_BATCHES_MAX) this.commitHeld();
+    else this.cancelHold ??= hold.after(hold.ms, () => this.commitHeld());
+    return visible;
   }
 }

@@ -4,6 +4,12 @@ import { randomInt } from 'node:crypto';
 import { SeededRandom } from '@atoll/raft';
 import type { StoreEnv } from '../store-env.js';
 
+/** Calls `fn` once after `ms` milliseconds; returns a cancel function. */
+export function nodeAfter(ms: number, fn: () => void): () => void {
+  const timer = setTimeout(fn, ms);
+  return () => clearTimeout(timer);
+}
+
 export function nodeEnv(seed: number = randomInt(0, 2 ** 32)): StoreEnv {
   return {
     now: () => Date.now(),

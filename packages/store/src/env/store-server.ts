@@ -15,14 +15,14 @@ import { KvService } from '../kv-service.js';
 import type { RegionMeta } from '../region.js';
 import { Store } from '../store.js';
 import { STORE_DEFAULTS, type StoreConfig } from '../store-config.js';
-import { StoreWal } from '../store-wal.js';
+import { ENGINE_HOLD_MS, StoreWal } from '../store-wal.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { createAdminService } from './grpc-admin-server.js';
 import { createKvService } from './grpc-kv-server.js';
 import { type RunningGrpcServer, startGrpcServer } from './grpc-server.js';
 import { GrpcRaftTransport } from './grpc-transport.js';
 import { createStoreTransportService } from './grpc-transport-service.js';
-import { nodeEnv } from './node-env.js';
+import { nodeAfter, nodeEnv } from './node-env.js';
 import { type StatusServer, startStatusServer } from './status-server.js';
 
 export interface StoreServerOptions {
@@ -165,7 +165,9 @@ async function openStoreWal(
   o: StoreServerOptions,
 ): Promise<StoreWal | undefined> {
   if (!o.wal && !existsSync(dir)) return undefined;
-  const { wal, recovery } = await StoreWal.open(dir, engine);
+  // Held batches only matter while the log is in use (o.wal); a leftover log is only read.
+  const hold = o.wal ? { ms: ENGINE_HOLD_MS, after: nodeAfter } : undefined;
+  const { wal, recovery } = await StoreWal.open(dir, engine, {}, hold);
   if (recovery.replayed > 0 || recovery.discarded > 0) {
     o.logger?.info({ ...recovery }, 'replayed the write-ahead log into LMDB');
   }
