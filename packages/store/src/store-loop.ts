@@ -170,6 +170,8 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
     // A commit-index-only change need not wait for an fsync (Ready.mustSync says so).
     if (ready.hardState) batch.setHardState(regionId, ready.hardState, ready.mustSync);
     for (const rs of ready.readStates) peer.readIndexReady(rs.context, rs.index);
+    // Reads whose index the storage already shows need not wait for this batch.
+    if (ready.readStates.length > 0) peer.serveReadsUpTo(peer.appliedIndex);
 
     let applied: ApplyResult | undefined;
     if (ready.committedEntries.length > 0) {

@@ -91,6 +91,8 @@ export class StoreWal {
   commit(rec: RecordingBatch): BatchCommit {
     const seq = ++this.seq;
     const redo = rec.redo();
+    // Read before durableInWal(), which makes the engine's commit skip its sync.
+    const needsSync = rec.batch.mustSync;
     rec.batch.setWalMark(seq);
     if (redo) rec.batch.durableInWal();
     else rec.batch.requireSync();
@@ -99,7 +101,15 @@ export class StoreWal {
     const logged = this.log.append(encodeLoggedBatch(redo ? { seq, redo } : { seq }));
     const visible = this.toEngine(rec, redo !== undefined);
     const both = Promise.all([logged, visible]);
-    const durable = redo ? logged.then(() => {}) : both.then(() => {});
+    // A batch that needs no sync (applied data, a commit index: rebuilt from the log after a
+    // crash) is acknowledged without waiting for the log's sync, as the engine would commit
+    // it without one. If the log failed, it stays failed: the next batch needing it fails.
+    logged.catch(() => {});
+    const durable = !redo
+      ? both.then(() => {})
+      : needsSync
+        ? logged.then(() => {})
+        : Promise.resolve();
     if (++this.sinceRelease >= RELEASE_EVERY_BATCHES) {
       this.sinceRelease = 0;
       both
