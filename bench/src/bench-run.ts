@@ -7,7 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { repoRoot } from '@atoll/store/testing';
@@ -22,6 +22,7 @@ import {
   packageVersion,
 } from './conditions.js';
 import { type ProfileSummary, summarizeProfileFile } from './cpu-profile.js';
+import { describeDiskProbe, probeDisk } from './disk-probe.js';
 import { BenchError, BenchErrorCode } from './errors.js';
 import { EtcdTarget, findEtcd } from './etcd-target.js';
 import { KeyFormat } from './key-space.js';
@@ -128,6 +129,9 @@ export async function runBench(
   const profiles = new Map<number, ProfileSummary[]>();
   const targetConditions: Record<string, ConditionValue> = {};
   const needsLoad = opts.workloads.some((w) => WORKLOADS[w].needsLoad);
+  // Where the stores' data folders go (static-cluster-launcher.ts), before anything runs.
+  live.say('probing the disk...');
+  const disk = `${describeDiskProbe(probeDisk(tmpdir()))}; ${fileSystemOf(tmpdir())} at ${tmpdir()}`;
 
   let etcd: EtcdTarget | undefined;
   if (opts.vs === 'etcd') {
@@ -260,6 +264,7 @@ export async function runBench(
   }
 
   const report = buildReport({
+    disk,
     opts,
     rows,
     profiles,
@@ -279,6 +284,7 @@ export async function runBench(
 }
 
 function buildReport(a: {
+  disk: string;
   opts: BenchOptions;
   rows: RowResult[];
   profiles: Map<number, ProfileSummary[]>;
@@ -303,6 +309,7 @@ function buildReport(a: {
     'load average (1/5/15 min)':
       `at start ${a.loadAtStart}, at end ${loadAverage()} (counts this run's own stores, ` +
       "members and generator too; each row's 1-minute load is in the table)",
+    disk: a.disk,
     node: process.version,
     versions:
       `atoll ${a.version}, piscina ${packageVersion('piscina', from)}, ` +

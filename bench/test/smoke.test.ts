@@ -94,6 +94,7 @@ describe('bench smoke run', () => {
       'duration',
       'warm-up',
       'cluster warm-up',
+      'disk',
       'versions',
     ])
       expect(report.conditions, k).toHaveProperty([k]);
