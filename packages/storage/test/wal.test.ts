@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { SeededRandom } from '@atoll/raft';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isStorageError, StorageErrorCode, WriteAheadLog } from '../src/index.js';
-import { CrashableDisk } from './crashable-disk.js';
+import { CrashableDisk } from '../src/testing/index.js';
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -1,6 +1,8 @@
 /**
  * In-process store clusters under faults (seeded, deterministic): leader crashes, splits
- * under concurrent writes, peer removal, stores that fall behind and catch up.
+ * under concurrent writes, peer removal, stores that fall behind and catch up. Each runs on
+ * the engine alone and with a write-ahead log (durable once logged, the engine's commits
+ * held until the next tick: store-wal.ts).
  */
 
 import { ConfChangeTransition, ConfChangeType } from '@atoll/raft';
@@ -41,10 +43,21 @@ class PinCountingStorage extends EngineStoreStorage {
   }
 }
 
-describe('store faults', () => {
+const MODES = [
+  { name: 'engine alone', wal: false },
+  { name: 'with a write-ahead log', wal: true },
+] as const;
+
+describe.each(MODES)('store faults ($name)', ({ wal }) => {
   for (const seed of [1, 2, 3]) {
     it(`writes survive a leader crash (seed ${seed})`, async () => {
-      const c = await StoreCluster.create({ stores: 3, regions: [regionOn(1, [1, 2, 3])], seed });
+      const c = await StoreCluster.create({
+        stores: 3,
+        regions: [regionOn(1, [1, 2, 3])],
+        seed,
+        wal,
+      });
+      expect(c.node(1).storage.logged).toBe(wal);
       await c.tickUntil(() => c.leaderOf(1) !== undefined, 200, 'a leader');
       const acked: string[] = [];
       for (let i = 0; i < 20; i++) {
@@ -65,7 +78,12 @@ describe('store faults', () => {
   }
 
   it('splits under concurrent writes lose nothing and route correctly', async () => {
-    const c = await StoreCluster.create({ stores: 3, regions: [regionOn(1, [1, 2, 3])], seed: 7 });
+    const c = await StoreCluster.create({
+      stores: 3,
+      regions: [regionOn(1, [1, 2, 3])],
+      seed: 7,
+      wal,
+    });
     await c.tickUntil(() => c.leaderOf(1) !== undefined, 200, 'a leader');
     const writes: Promise<unknown>[] = [];
     for (let i = 0; i < 40; i++) writes.push(c.put(`key-${String(i).padStart(3, '0')}`, `v${i}`));
@@ -103,7 +121,12 @@ describe('store faults', () => {
   });
 
   it('a new store is added as a learner, catches up by snapshot, becomes a voter; a removed peer is cleaned', async () => {
-    const c = await StoreCluster.create({ stores: 4, regions: [regionOn(1, [1, 2, 3])], seed: 11 });
+    const c = await StoreCluster.create({
+      stores: 4,
+      regions: [regionOn(1, [1, 2, 3])],
+      seed: 11,
+      wal,
+    });
     await c.tickUntil(() => c.leaderOf(1) !== undefined, 200, 'a leader');
     for (let i = 0; i < 10; i++) await c.put(`a${i}`, `${i}`);
     const leader = () => c.leaderStore(1)!;
@@ -143,7 +166,12 @@ describe('store faults', () => {
   });
 
   it('a store that was down catches up by log', async () => {
-    const c = await StoreCluster.create({ stores: 3, regions: [regionOn(1, [1, 2, 3])], seed: 5 });
+    const c = await StoreCluster.create({
+      stores: 3,
+      regions: [regionOn(1, [1, 2, 3])],
+      seed: 5,
+      wal,
+    });
     await c.tickUntil(() => c.leaderOf(1) !== undefined, 200, 'a leader');
     const follower = [1, 2, 3].find((s) => s !== c.leaderStore(1)!.id)!;
     await c.crash(follower);
@@ -158,6 +186,7 @@ describe('store faults', () => {
       regions: [regionOn(1, [1, 2, 3])],
       seed: 6,
       config: { logCompactEntries: 5 },
+      wal,
     });
     await c.tickUntil(() => c.leaderOf(1) !== undefined, 200, 'a leader');
     const follower = [1, 2, 3].find((s) => s !== c.leaderStore(1)!.id)!;
@@ -171,7 +200,12 @@ describe('store faults', () => {
   });
 
   it('a read waiting on a deposed leader fails at once with NotLeader, not at its deadline', async () => {
-    const c = await StoreCluster.create({ stores: 3, regions: [regionOn(1, [1, 2, 3])], seed: 5 });
+    const c = await StoreCluster.create({
+      stores: 3,
+      regions: [regionOn(1, [1, 2, 3])],
+      seed: 5,
+      wal,
+    });
     await c.tickUntil(() => c.leaderOf(1) !== undefined, 200, 'a leader');
     await c.put('a', '1');
     const old = c.leaderStore(1)!;
@@ -200,7 +234,9 @@ describe('store faults', () => {
     expect(answered!.regionError?.notLeader).toBeTruthy();
     expect(Number(answered!.regionError!.notLeader!.leader?.storeId)).not.toBe(old.id);
   });
+});
 
+describe('store faults (engine alone)', () => {
   it('snapshots for many regions at once: bounded pinned views, every one released', async () => {
     const storages = new Map<number, PinCountingStorage>();
     const name = (i: number) => `r${String(i).padStart(3, '0')}`;

@@ -1,11 +1,15 @@
 /**
  * In-process clusters of stores for tests: in-memory storage, the test hub as transport, a
- * virtual clock. Everything a run does follows from its seed and the test's actions.
+ * virtual clock. Everything a run does follows from its seed and the test's actions. With
+ * `wal`, each store logs its batches ahead of the engine (store-wal.ts) on an in-memory disk,
+ * and the engine's held commits are handed over a macrotask later (not on the virtual clock:
+ * a test may await an admin change, which waits for them, without ticking).
  */
 
 import type { atoll } from '@atoll/proto';
 import { ConfChangeTransition, ConfChangeType } from '@atoll/raft';
 import { openMemoryEngine } from '@atoll/storage';
+import { CrashableDisk } from '@atoll/storage/testing';
 import { EngineStoreStorage } from '../engine-storage.js';
 import { MemoryTransportHub } from '../env/memory-transport.js';
 import { KvService } from '../kv-service.js';
@@ -13,6 +17,7 @@ import type { RegionMeta } from '../region.js';
 import type { RegionPeer, WriteOutcome } from '../region-peer.js';
 import { Store } from '../store.js';
 import { STORE_DEFAULTS, type StoreConfig } from '../store-config.js';
+import { ENGINE_HOLD_MS, type EngineHold, StoreWal } from '../store-wal.js';
 import { VirtualEnv } from './virtual-env.js';
 
 export interface TestStore {
@@ -42,6 +47,9 @@ export function regionOn(id: number, storeIds: number[], start = '', end = ''): 
   };
 }
 
+/** Log segments of test stores: small, they live in memory. */
+const WAL_SEGMENT_BYTES = 1024 * 1024;
+
 export class StoreCluster {
   readonly hub = new MemoryTransportHub();
   readonly stores = new Map<number, TestStore>();
@@ -59,15 +67,41 @@ export class StoreCluster {
     config?: Partial<StoreConfig>;
     /** Each store's storage (default: a fresh in-memory engine). */
     storage?: (storeId: number) => EngineStoreStorage;
+    /** Default storage with a write-ahead log (on an in-memory disk). */
+    wal?: boolean;
   }): Promise<StoreCluster> {
     const c = new StoreCluster(opts.seed ?? 1, opts.config ?? {});
-    for (let id = 1; id <= opts.stores; id++)
-      c.startStore(id, opts.storage?.(id) ?? new EngineStoreStorage(openMemoryEngine()));
+    for (let id = 1; id <= opts.stores; id++) {
+      const storage =
+        opts.storage?.(id) ??
+        (opts.wal ? await c.walStorage(id) : new EngineStoreStorage(openMemoryEngine()));
+      c.startStore(id, storage);
+    }
     for (const region of opts.regions) {
       for (const p of region.peers) await c.node(p.storeId).store.bootstrapRegion(region);
     }
     await c.settle();
     return c;
+  }
+
+  /** A memory engine with a write-ahead log on an in-memory disk. */
+  private async walStorage(id: number): Promise<EngineStoreStorage> {
+    const engine = openMemoryEngine();
+    const hold: EngineHold = {
+      ms: ENGINE_HOLD_MS,
+      after: (_ms, fn) => {
+        const t = setImmediate(fn);
+        return () => clearImmediate(t);
+      },
+    };
+    const files = new CrashableDisk().mount();
+    const { wal } = await StoreWal.open(
+      `store-${id}`,
+      engine,
+      { files, segmentBytes: WAL_SEGMENT_BYTES },
+      hold,
+    );
+    return new EngineStoreStorage(engine, wal);
   }
 
   private startStore(id: number, storage: EngineStoreStorage): TestStore {

@@ -5,7 +5,7 @@
  */
 
 import type { SeededRandom } from '@atoll/raft';
-import type { WalFile, WalFiles } from '../src/index.js';
+import type { WalFile, WalFiles } from '../wal/write-ahead-log.js';
 
 interface MemFile {
   data: Uint8Array;
