@@ -186,7 +186,12 @@ export class StoreCluster {
   /** Starts a crashed store again from its storage (or from `storage`, e.g. recovered). */
   async restart(id: number, storage?: EngineStoreStorage): Promise<void> {
     const old = this.node(id);
-    this.startStore(id, storage ?? old.storage);
+    const next = storage ?? old.storage;
+    // A restarted process replays its write-ahead log into the engine before the store
+    // starts; here the same log object lives on, so it hands over what it still holds.
+    next.commitHeld();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.startStore(id, next);
     await this.settle();
   }
 
