@@ -148,9 +148,8 @@ export class RequestTable {
     this.groups = writeWhole(batch, regionId, this.clock, [...this.records.values()]);
     this.groupsHead = 0;
     this.nextGroupSeq = this.groups.length + 1;
-    const grouped = [...this.records.values()].map((e) => ({ ...e, single: false }));
-    this.records.clear();
-    for (const e of grouped) this.records.set(requestKeyOf(e.id), e);
+    // Every record is in a group now (setting an existing key keeps the map's order).
+    for (const [k, e] of this.records) if (e.single) this.records.set(k, { ...e, single: false });
     this.added.clear();
     this.removedSingles.clear();
     this.removedGroups = [];
