@@ -32,6 +32,8 @@ export interface AtollStaticTargetOptions {
   readonly version: string;
   /** Stores log batches ahead of LMDB (atoll store --wal). */
   readonly wal?: boolean;
+  /** The stores' --raft-link; undefined: their default. */
+  readonly raftLink?: 'socket' | 'grpc';
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -56,7 +58,10 @@ export class AtollStaticTarget implements ClusterTarget {
         stores,
         regions,
         regionStarts,
-        ...(this.opts.wal ? { storeArgs: ['--wal'] } : {}),
+        storeArgs: [
+          ...(this.opts.wal ? ['--wal'] : []),
+          ...(this.opts.raftLink ? ['--raft-link', this.opts.raftLink] : []),
+        ],
         ...(profileDir
           ? {
               nodeArgs: [
@@ -131,7 +136,9 @@ export class AtollStaticTarget implements ClusterTarget {
   conditions(): Record<string, ConditionValue> {
     const { stores } = this.opts;
     return {
-      'atoll cluster': `${stores} store processes on this machine (atoll store), loopback gRPC`,
+      'atoll cluster':
+        `${stores} store processes on this machine (atoll store); clients over loopback gRPC, ` +
+        `Raft between stores over ${this.opts.raftLink === 'grpc' ? 'gRPC streams' : 'framed TCP sockets'}`,
       'atoll replicas': `${stores} per region (a peer on every store)`,
       'atoll regions':
         'as in each row: the key space pre-split into equal ranges, placed by hand (no PD), ' +

@@ -219,6 +219,7 @@ export async function runBench(
               keys,
               version,
               wal: opts.wal,
+              ...(opts.raftLink ? { raftLink: opts.raftLink } : {}),
               ...(profileDir ? { profileDir } : {}),
             });
       // Without profiles one cluster serves every row of a region count; with profiles each

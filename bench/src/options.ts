@@ -77,6 +77,8 @@ export interface BenchOptions {
   readonly profile: boolean;
   /** Stores started with --wal. */
   readonly wal: boolean;
+  /** Stores' --raft-link (undefined: the store's default). */
+  readonly raftLink: 'socket' | 'grpc' | undefined;
   readonly out: string;
   readonly seed: number;
   readonly live: boolean;
@@ -179,6 +181,12 @@ export function addBenchOptions(cmd: Command): Command {
     .option('--profile', 'record a CPU profile of each store for each row (node --cpu-prof)', false)
     .option('--wal', 'start the stores with --wal (write-ahead log, experimental)', false)
     .addOption(
+      new Option(
+        '--raft-link <kind>',
+        "what carries Raft traffic between the stores (atoll store --raft-link; default the store's: socket)",
+      ).choices(['socket', 'grpc']),
+    )
+    .addOption(
       new Option('--out <dir>', 'results folder (a new folder per run inside)').default(
         join(repoRoot, 'bench', 'results'),
         'bench/results',
@@ -211,6 +219,7 @@ export interface BenchFlags {
   target?: string;
   profile: boolean;
   wal: boolean;
+  raftLink?: 'socket' | 'grpc';
   out: string;
   seed: number;
   live: boolean;
@@ -255,6 +264,7 @@ export function toBenchOptions(flags: BenchFlags): BenchOptions {
     target: flags.target === undefined ? undefined : parseTarget(flags.target, flags.regions),
     profile: flags.profile,
     wal: flags.wal,
+    raftLink: flags.raftLink,
     out: resolve(flags.out),
     seed: flags.seed,
     live: flags.live,

@@ -26,6 +26,7 @@ interface StoreFlags {
   dataDir?: string;
   tickMs?: number;
   wal?: boolean;
+  raftLink?: 'socket' | 'grpc';
   logLevel: LogLevel;
   config?: string;
   tlsCa?: string;
@@ -75,6 +76,13 @@ export function registerStore(program: Command): void {
       'experimental: log each write batch ahead of LMDB and acknowledge once logged (default off)',
     )
     .addOption(
+      new Option(
+        '--raft-link <kind>',
+        'what carries Raft traffic between stores: framed TCP on the store port, or gRPC ' +
+          '(default: socket, grpc with TLS; all stores of a cluster must agree)',
+      ).choices(['socket', 'grpc']),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level')
         .choices(['debug', 'info', 'warn', 'error', 'silent'])
         .default('info'),
@@ -106,6 +114,7 @@ export function registerStore(program: Command): void {
         statusListen: flags.status,
         ...(flags.tickMs ? { config: { tickMs: flags.tickMs } } : {}),
         ...(flags.wal ? { wal: true } : {}),
+        ...(flags.raftLink ? { raftLink: flags.raftLink } : {}),
         logger,
         ...credentials,
         onFatal: (e: Error) => {

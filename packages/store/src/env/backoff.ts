@@ -1,7 +1,7 @@
 /**
  * Capped exponential back-off with jitter, for reconnecting a broken stream. Pure: the random
  * source is injected and the caller owns the timer. Not here: the reconnect itself
- * (grpc-raft-link.ts).
+ * (raft-link.ts).
  */
 
 /**

@@ -1,23 +1,17 @@
 /**
- * The receiving side of store-to-store traffic: the StoreTransport gRPC service. Every Raft
- * batch is checked (cluster id, destination store) before its envelopes reach the store; a
- * mismatch is answered with an error ack (STORE_ERR_CLUSTER_MISMATCH or
- * STORE_ERR_STORE_MISMATCH) and the stream is closed. Accepted batches are delivered in order,
- * envelopes first and then the heartbeat, and acknowledged cumulatively for the sender's
- * window: at once when the sender asks, otherwise together within RAFT_ACK_DELAY_MS.
- * Snapshots: grpc-snapshot-receiver.ts.
+ * The receiving side of store-to-store traffic over gRPC: the StoreTransport service. Its
+ * `Raft` streams are handed to a RaftBatchReceiver each (raft-batch-receiver.ts: checks,
+ * delivery, acks); snapshots to grpc-snapshot-receiver.ts. The socket link's receiving side
+ * is socket-raft-service.ts.
  */
 
 import type { atoll } from '@atoll/proto';
 import type * as grpc from '@grpc/grpc-js';
 import { StoreError, StoreErrorCode } from '../errors.js';
-import { checkAddress, type ReceiverIdentity, receiveSnapshot } from './grpc-snapshot-receiver.js';
+import { type ReceiverIdentity, receiveSnapshot } from './grpc-snapshot-receiver.js';
+import { RaftBatchReceiver } from './raft-batch-receiver.js';
 import type { TransportHandlers } from './transport.js';
-import {
-  RAFT_ACK_DELAY_MS,
-  SNAPSHOT_CHUNK_BYTES_MAX,
-  SNAPSHOT_RECEIVES_MAX,
-} from './transport-limits.js';
+import { SNAPSHOT_CHUNK_BYTES_MAX, SNAPSHOT_RECEIVES_MAX } from './transport-limits.js';
 
 /** Who this store is. */
 export type TransportServiceOptions = ReceiverIdentity;
@@ -55,40 +49,21 @@ export function createStoreTransportService(
   return {
     raft(call: RaftCall): void {
       open.add(call);
-      let refused = false;
-      let received = 0;
-      let ackTimer: NodeJS.Timeout | undefined;
-      const ack = () => {
-        if (ackTimer) clearTimeout(ackTimer);
-        ackTimer = undefined;
-        if (refused || call.writableEnded || call.destroyed) return;
-        if (!call.write({ sequence: received })) {
-          // The sender is not reading its acks: stop reading its batches until it does.
+      const receiver = new RaftBatchReceiver(handlers, me, {
+        write: (ack) => call.write(ack),
+        pauseUntilDrained: () => {
           call.pause();
           call.once('drain', () => call.resume());
-        }
-      };
-      call.on('data', (batch: atoll.store.RaftBatch) => {
-        if (refused) return;
-        const sequence = Number(batch.sequence);
-        const refusal = checkAddress(batch.clusterId, batch.toStore, me);
-        if (refusal) {
-          refused = true;
-          call.write({ sequence, errorCode: refusal.code, errorMessage: refusal.message });
-          call.end();
-          return;
-        }
-        const from = Number(batch.fromStore);
-        if (batch.envelopes.length > 0) handlers.onEnvelopes(from, batch.envelopes);
-        if (batch.heartbeat) handlers.onStoreHeartbeat(from);
-        received = Math.max(received, sequence);
-        if (batch.ackRequested) ack();
-        else ackTimer ??= setTimeout(ack, RAFT_ACK_DELAY_MS);
+        },
+        end: () => call.end(),
+        get ended() {
+          return call.writableEnded || call.destroyed;
+        },
       });
+      call.on('data', (batch: atoll.store.RaftBatch) => receiver.onBatch(batch));
       const forget = () => {
         open.delete(call);
-        if (ackTimer) clearTimeout(ackTimer);
-        ackTimer = undefined;
+        receiver.close();
       };
       call.on('end', () => {
         forget();

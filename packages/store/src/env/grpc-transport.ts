@@ -1,7 +1,8 @@
 /**
- * RaftTransport over gRPC (the production adapter of transport.ts). Per destination store one
- * GrpcRaftLink: a bounded queue and one long-lived, lazily opened, windowed `Raft` stream that
- * carries everything a flush sends there as one RaftBatch (or a few, over the byte cap).
+ * RaftTransport over the network (the production adapter of transport.ts). Per destination
+ * store one RaftLink: a bounded queue and one long-lived, lazily opened, windowed connection
+ * that carries everything a flush sends there as one RaftBatch (or a few, over the byte cap):
+ * a framed TCP socket (`raftLink: 'socket'`, socket-raft-dialer.ts) or a gRPC `Raft` stream.
  * Snapshots go on their own `Snapshot` calls over a separate channel, so a multi-megabyte
  * transfer never queues in front of Raft heartbeats; all of a store's snapshot sends share one
  * byte-rate budget and at most SNAPSHOT_SENDS_MAX run at once.
@@ -13,14 +14,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { StoreError, StoreErrorCode } from '../errors.js';
 import { grpcChannelOptions } from './grpc-options.js';
-import {
-  GrpcRaftLink,
-  LINK_DEFAULTS,
-  type LinkStats,
-  StoreTransportClient,
-} from './grpc-raft-link.js';
+import { GrpcRaftDialer, StoreTransportClient } from './grpc-raft-dialer.js';
 import { type SnapshotSendHooks, sendSnapshotOver } from './grpc-snapshot-sender.js';
+import { LINK_DEFAULTS, type LinkStats, RaftLink } from './raft-link.js';
 import { ByteRateLimiter } from './rate-limiter.js';
+import { SocketRaftDialer } from './socket-raft-dialer.js';
 import type { RaftEnvelope, RaftTransport } from './transport.js';
 import {
   SNAPSHOT_BYTES_PER_SECOND,
@@ -28,7 +26,14 @@ import {
   SNAPSHOT_SENDS_MAX,
 } from './transport-limits.js';
 
-export type { LinkStats } from './grpc-raft-link.js';
+export type { LinkStats } from './raft-link.js';
+
+/**
+ * What carries Raft batches between stores. 'socket': framed protobuf over TCP, to the
+ * destination's shared port (shared-port-server.ts); less than half gRPC's CPU per message.
+ * 'grpc': the StoreTransport `Raft` stream, for TLS clusters and stores serving gRPC alone.
+ */
+export type RaftLinkKind = 'socket' | 'grpc';
 
 /** How to reach other stores, and the knobs of the transport. */
 export interface GrpcTransportOptions {
@@ -40,6 +45,8 @@ export interface GrpcTransportOptions {
   readonly resolve: (storeId: number) => Promise<string>;
   /** A link to the store failed: the next resolve should ask afresh (the store may have moved). */
   readonly forget?: (storeId: number) => void;
+  /** What carries Raft batches; default 'grpc' (any StoreTransport server understands it). */
+  readonly raftLink?: RaftLinkKind;
   /** Channel credentials (tls.ts loadTls().channel); insecure by default. */
   readonly credentials?: grpc.ChannelCredentials;
   /** Snapshot budget in bytes/s for all sends together; default SNAPSHOT_BYTES_PER_SECOND. */
@@ -63,7 +70,7 @@ export interface GrpcTransportOptions {
 
 /** The gRPC RaftTransport of one store. */
 export class GrpcRaftTransport implements RaftTransport {
-  private readonly links = new Map<number, GrpcRaftLink>();
+  private readonly links = new Map<number, RaftLink>();
   private readonly credentials: grpc.ChannelCredentials;
   private readonly limiter: ByteRateLimiter;
   private readonly closing = new AbortController();
@@ -141,15 +148,18 @@ export class GrpcRaftTransport implements RaftTransport {
     this.links.clear();
   }
 
-  private link(toStore: number): GrpcRaftLink {
+  private link(toStore: number): RaftLink {
     let link = this.links.get(toStore);
     if (!link) {
-      link = new GrpcRaftLink(toStore, {
+      link = new RaftLink(toStore, {
         storeId: this.o.storeId,
         clusterId: this.o.clusterId,
         resolve: this.o.resolve,
         ...(this.o.forget ? { forget: this.o.forget } : {}),
-        credentials: this.credentials,
+        dialer:
+          this.o.raftLink === 'socket'
+            ? new SocketRaftDialer()
+            : new GrpcRaftDialer(this.credentials),
         window: this.o.window ?? LINK_DEFAULTS.window,
         queueEnvelopesMax: this.o.queueEnvelopesMax ?? LINK_DEFAULTS.queueEnvelopesMax,
         queueBytesMax: this.o.queueBytesMax ?? LINK_DEFAULTS.queueBytesMax,

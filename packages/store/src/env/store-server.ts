@@ -11,6 +11,7 @@ import { openLmdbEngine, openMemoryEngine, type StorageEngine } from '@atoll/sto
 import type * as grpc from '@grpc/grpc-js';
 import { AdminService } from '../admin-service.js';
 import { EngineStoreStorage } from '../engine-storage.js';
+import { StoreError, StoreErrorCode } from '../errors.js';
 import { KvService } from '../kv-service.js';
 import type { RegionMeta } from '../region.js';
 import { Store } from '../store.js';
@@ -20,9 +21,11 @@ import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { createAdminService } from './grpc-admin-server.js';
 import { createKvService } from './grpc-kv-server.js';
 import { type RunningGrpcServer, startGrpcServer } from './grpc-server.js';
-import { GrpcRaftTransport } from './grpc-transport.js';
+import { GrpcRaftTransport, type RaftLinkKind } from './grpc-transport.js';
 import { createStoreTransportService } from './grpc-transport-service.js';
 import { nodeAfter, nodeEnv } from './node-env.js';
+import { startSharedPortServer } from './shared-port-server.js';
+import { SocketRaftService } from './socket-raft-service.js';
 import { type StatusServer, startStatusServer } from './status-server.js';
 
 export interface StoreServerOptions {
@@ -50,6 +53,11 @@ export interface StoreServerOptions {
    * by an earlier run is replayed whatever this says.
    */
   readonly wal?: boolean;
+  /**
+   * What carries Raft traffic to other stores. Default 'socket' (framed TCP on the stores'
+   * shared ports) without TLS, 'grpc' with it; every store of a cluster must agree.
+   */
+  readonly raftLink?: RaftLinkKind;
 }
 
 export interface RunningStore {
@@ -64,6 +72,7 @@ export interface RunningStore {
 const SHUTDOWN_DEADLINE_TICKS = 100;
 
 export async function startStoreServer(o: StoreServerOptions): Promise<RunningStore> {
+  const raftLink = raftLinkOf(o);
   const inMemory = o.dataDir === 'memory:';
   const lock: DataDirLock | undefined = inMemory ? undefined : lockDataDir(o.dataDir);
   let grpcServer: RunningGrpcServer | undefined;
@@ -82,6 +91,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
       resolve: o.resolveStore,
       ...(o.forgetStore ? { forget: o.forgetStore } : {}),
       ...(o.channelCredentials ? { credentials: o.channelCredentials } : {}),
+      raftLink,
       onError: (storeId, e) =>
         o.logger?.warn({ peerStore: storeId, error: e.message }, 'store link problem'),
     });
@@ -94,19 +104,21 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
       ...(o.onFatal ? { onFatal: o.onFatal } : {}),
     });
     const kv = new KvService(store);
-    const transportService = createStoreTransportService(store, {
-      clusterId: o.clusterId,
-      storeId: o.storeId,
-    });
-    grpcServer = await startGrpcServer(
-      o.listen,
-      (server) => {
-        server.addService(storeTransportService, transportService);
-        server.addService(kvService, createKvService(kv));
-        server.addService(adminService, createAdminService(new AdminService(store)));
-      },
-      o.serverCredentials,
+    const me = { clusterId: o.clusterId, storeId: o.storeId };
+    const transportService = createStoreTransportService(store, me);
+    const socketService = new SocketRaftService(store, me, (e) =>
+      o.logger?.warn({ error: e.message }, 'dropped a Raft connection with a bad frame'),
     );
+    const register = (server: grpc.Server) => {
+      server.addService(storeTransportService, transportService);
+      server.addService(kvService, createKvService(kv));
+      server.addService(adminService, createAdminService(new AdminService(store)));
+    };
+    // The shared port serves the socket link as well as gRPC (it is plaintext only); a store
+    // on the gRPC link still accepts socket connections there, so a cluster can switch over.
+    grpcServer = !o.serverCredentials
+      ? await startSharedPortServer(o.listen, register, (s) => socketService.accept(s))
+      : await startGrpcServer(o.listen, register, o.serverCredentials);
     store.start();
     for (const region of o.bootstrapRegions ?? []) {
       if (region.peers.some((p) => p.storeId === o.storeId)) await store.bootstrapRegion(region);
@@ -129,6 +141,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
         await transport_.close();
         // Peers' Raft streams never end by themselves: end them so the stop can be graceful.
         transportService.closeStreams();
+        socketService.closeAll();
         await server.stop(graceful ? 2_000 : 0);
         await statusServer?.close();
         await store_.close();
@@ -143,6 +156,18 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
     lock?.release();
     throw e;
   }
+}
+
+/** The Raft link a store uses: TLS needs gRPC (the socket link is plaintext). */
+function raftLinkOf(o: StoreServerOptions): RaftLinkKind {
+  const tls = o.serverCredentials !== undefined || o.channelCredentials !== undefined;
+  if (tls && o.raftLink === 'socket') {
+    throw new StoreError(
+      StoreErrorCode.InvalidConfig,
+      'the socket Raft link is plaintext: with TLS, Raft traffic goes over gRPC (--raft-link grpc)',
+    );
+  }
+  return o.raftLink ?? (tls ? 'grpc' : 'socket');
 }
 
 export function splitHostPort(address: string): [string, number] {

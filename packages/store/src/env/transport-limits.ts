@@ -101,3 +101,25 @@ export const SNAPSHOT_RECEIVES_MAX = 4;
  * snapshot chunk, so a legitimate message is never refused by gRPC itself.
  */
 export const GRPC_MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
+
+/**
+ * The largest frame of the socket Raft link (raft-frames.ts), both directions: the same bound
+ * as gRPC's message limit, for the same reason. A bigger announced length means a broken or
+ * hostile peer, and the connection is closed before anything is buffered for it.
+ */
+export const RAFT_FRAME_BYTES_MAX = GRPC_MESSAGE_BYTES_MAX;
+
+/**
+ * How long a new connection to a store's port may stay silent before its first bytes tell
+ * gRPC from the socket Raft link (shared-port-server.ts). Both kinds of client speak first and
+ * at once; a connection silent this long is dead or not ours, and holding it costs a socket.
+ */
+export const CONNECTION_SNIFF_TIMEOUT_MS = 10_000;
+
+/**
+ * How long a socket Raft link waits for its batches' acknowledgement before it gives the
+ * connection up (socket-raft-dialer.ts). Receivers acknowledge within RAFT_ACK_DELAY_MS, so
+ * silence this long means a dead peer behind a half-open TCP connection: the same ~15 s in
+ * which gRPC's keepalive finds one (grpc-options.ts). Raft resends over the next connection.
+ */
+export const RAFT_SOCKET_ACK_TIMEOUT_MS = 15_000;

@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crc32 } from '../../src/env/crc32.js';
 import { grpcChannelOptions } from '../../src/env/grpc-options.js';
-import { StoreTransportClient } from '../../src/env/grpc-raft-link.js';
+import { StoreTransportClient } from '../../src/env/grpc-raft-dialer.js';
 import { GrpcRaftTransport, type GrpcTransportOptions } from '../../src/env/grpc-transport.js';
 import { SNAPSHOT_CHUNK_BYTES_MAX, SNAPSHOT_SENDS_MAX } from '../../src/env/transport-limits.js';
 import { StoreError, StoreErrorCode } from '../../src/errors.js';

@@ -5,11 +5,15 @@
  */
 
 import { storeTransportService } from '@atoll/proto/grpc';
+import type * as grpc from '@grpc/grpc-js';
 import { type RunningGrpcServer, startGrpcServer } from '../../src/env/grpc-server.js';
+import type { RaftLinkKind } from '../../src/env/grpc-transport.js';
 import {
   createStoreTransportService,
   type StoreTransportServiceImpl,
 } from '../../src/env/grpc-transport-service.js';
+import { startSharedPortServer } from '../../src/env/shared-port-server.js';
+import { SocketRaftService } from '../../src/env/socket-raft-service.js';
 import type { RaftEnvelope, TransportHandlers } from '../../src/env/transport.js';
 
 /** A test server's graceful stop deadline: long, so a stop that is not graceful shows. */
@@ -94,16 +98,23 @@ async function count(chunks: AsyncIterable<Uint8Array>): Promise<number> {
   return n;
 }
 
-/** A loopback server of the StoreTransport service for one store id. */
+/**
+ * A loopback server of one store id's transport: for the 'socket' link a shared port (socket
+ * Raft connections and gRPC, as a store serves them), for 'grpc' a plain gRPC server.
+ */
 export class TestStoreServer {
   private running: RunningGrpcServer | undefined;
   private service: StoreTransportServiceImpl | undefined;
+  private sockets: SocketRaftService | undefined;
   port = 0;
+  /** Connections the socket service dropped for a bad frame. */
+  readonly badFrames: Error[] = [];
 
   constructor(
     readonly storeId: number,
     readonly handlers: TransportHandlers,
     readonly clusterId = 1,
+    readonly link: RaftLinkKind = 'grpc',
   ) {}
 
   get address(): string {
@@ -112,20 +123,30 @@ export class TestStoreServer {
 
   /** Starts on a free port the first time, then on the same port again. */
   async start(): Promise<void> {
-    const service = createStoreTransportService(this.handlers, {
-      clusterId: this.clusterId,
-      storeId: this.storeId,
-    });
-    this.running = await startGrpcServer(`127.0.0.1:${this.port}`, (s) =>
-      s.addService(storeTransportService, service),
-    );
+    const me = { clusterId: this.clusterId, storeId: this.storeId };
+    const service = createStoreTransportService(this.handlers, me);
+    const register = (s: grpc.Server) => s.addService(storeTransportService, service);
+    const address = `127.0.0.1:${this.port}`;
+    if (this.link === 'socket') {
+      const sockets = new SocketRaftService(this.handlers, me, (e) => this.badFrames.push(e));
+      this.running = await startSharedPortServer(address, register, (s) => sockets.accept(s));
+      this.sockets = sockets;
+    } else {
+      this.running = await startGrpcServer(address, register);
+    }
     this.service = service;
     this.port = this.running.port;
+  }
+
+  /** Open socket Raft connections (0 for a gRPC server). */
+  get socketConnections(): number {
+    return this.sockets?.connections ?? 0;
   }
 
   /** Ends the peers' streams, then stops gracefully within STOP_DEADLINE_MS, then by force. */
   async stop(): Promise<void> {
     this.service?.closeStreams();
+    this.sockets?.closeAll();
     await this.running?.stop(STOP_DEADLINE_MS);
     this.running = undefined;
   }

@@ -1,21 +1,20 @@
 /**
- * One outbound link of the gRPC transport: this store to one other store. It owns the
- * destination's bounded queue and one long-lived `Raft` bidi stream, opened lazily when there
- * is something to send and reopened with capped, jittered back-off when it breaks. Flow
- * control: at most RAFT_BATCH_WINDOW unacknowledged batches, and nothing written while gRPC
- * reports back-pressure (write() false until 'drain'); meanwhile envelopes wait in the queue.
+ * One outbound link of the Raft transport: this store to one other store. It owns the
+ * destination's bounded queue and one long-lived connection carrying RaftBatches (a gRPC
+ * `Raft` stream or a socket, whichever its dialer opens), opened lazily when there is
+ * something to send and reopened with capped, jittered back-off when it breaks. Flow control:
+ * at most RAFT_BATCH_WINDOW unacknowledged batches, and nothing written while the connection
+ * pushes back (write() false until drain); meanwhile envelopes wait in the queue.
  *
- * Batches lost with a broken stream are not resent: Raft retransmits what matters (appends
- * are re-sent from the follower's matchIndex, votes and heartbeats recur).
- * Not here: snapshots (grpc-snapshot-sender.ts), the receiving side (grpc-transport-service.ts).
+ * Batches lost with a broken connection are not resent: Raft retransmits what matters
+ * (appends are re-sent from the follower's matchIndex, votes and heartbeats recur).
+ * Not here: the connections (grpc-raft-dialer.ts, socket-raft-dialer.ts), snapshots
+ * (grpc-snapshot-sender.ts), the receiving side (raft-batch-receiver.ts).
  */
 
 import type { atoll } from '@atoll/proto';
-import { storeTransportService } from '@atoll/proto/grpc';
-import * as grpc from '@grpc/grpc-js';
 import { isStoreErrorCode, StoreError, StoreErrorCode } from '../errors.js';
 import { Backoff } from './backoff.js';
-import { grpcChannelOptions } from './grpc-options.js';
 import { SendQueue } from './send-queue.js';
 import type { RaftEnvelope } from './transport.js';
 import {
@@ -28,13 +27,29 @@ import {
   SEND_QUEUE_ENVELOPES_MAX,
 } from './transport-limits.js';
 
-type RaftStream = grpc.ClientDuplexStream<atoll.store.IRaftBatch, atoll.store.RaftBatchAck>;
+/** One open connection to a store: RaftBatches out, RaftBatchAcks back. */
+export interface BatchConnection {
+  /** Writes a batch; false when the connection pushes back (wait for onceDrain). */
+  write(batch: atoll.store.IRaftBatch): boolean;
+  /** Calls `resume` once, when the connection takes writes again. */
+  onceDrain(resume: () => void): void;
+  /** Closes it at once; no events follow. */
+  close(): void;
+}
 
-/** A generic client of the StoreTransport service (one per channel). */
-export const StoreTransportClient = grpc.makeGenericClientConstructor(
-  storeTransportService,
-  'StoreTransport',
-);
+/** What a connection reports to its link. Never called synchronously from dial(). */
+export interface BatchConnectionEvents {
+  onAck(ack: atoll.store.RaftBatchAck): void;
+  /** The connection failed or the peer ended it; it is unusable from now on. */
+  onBroken(error: Error): void;
+}
+
+/** Opens connections to one destination store, one at a time. */
+export interface RaftDialer {
+  dial(address: string, events: BatchConnectionEvents): BatchConnection;
+  /** Releases what the dialer keeps between connections (a gRPC channel). */
+  close(): void;
+}
 
 /** What a link needs from its transport. */
 export interface LinkOptions {
@@ -43,7 +58,7 @@ export interface LinkOptions {
   readonly resolve: (storeId: number) => Promise<string>;
   /** See GrpcTransportOptions.forget. */
   readonly forget?: (storeId: number) => void;
-  readonly credentials: grpc.ChannelCredentials;
+  readonly dialer: RaftDialer;
   readonly window: number;
   readonly queueEnvelopesMax: number;
   readonly queueBytesMax: number;
@@ -69,7 +84,7 @@ export interface LinkStats {
   readonly queuedBytes: number;
   /** Batches written on the current stream and not yet acknowledged. */
   readonly inflightBatches: number;
-  /** gRPC pushed back (write() returned false); nothing is written until 'drain'. */
+  /** The connection pushed back (write() returned false); nothing is written until drain. */
   readonly blockedOnDrain: boolean;
   readonly batchesSent: number;
   readonly envelopesSent: number;
@@ -84,12 +99,10 @@ export interface LinkStats {
 }
 
 /** The outbound half of one store pair. */
-export class GrpcRaftLink {
+export class RaftLink {
   private readonly queue: SendQueue;
   private readonly backoff: Backoff;
-  private client: grpc.Client | undefined;
-  private clientAddress = '';
-  private stream: RaftStream | undefined;
+  private stream: BatchConnection | undefined;
   private connecting = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -149,18 +162,6 @@ export class GrpcRaftLink {
     };
   }
 
-  /** The channel to the destination, shared with nothing else (snapshots use their own). */
-  private channelClient(address: string): grpc.Client {
-    if (this.client && this.clientAddress !== address) {
-      // The store moved (or the resolver changed its mind): start over on the new address.
-      this.client.close();
-      this.client = undefined;
-    }
-    this.client ??= new StoreTransportClient(address, this.o.credentials, grpcChannelOptions);
-    this.clientAddress = address;
-    return this.client;
-  }
-
   private connect(): void {
     if (this.connecting || this.retryTimer || this.closed) return;
     this.connecting = true;
@@ -168,7 +169,7 @@ export class GrpcRaftLink {
       (address) => {
         this.connecting = false;
         if (this.closed) return;
-        this.open(this.channelClient(address));
+        this.open(address);
       },
       (e: unknown) => {
         this.connecting = false;
@@ -185,15 +186,12 @@ export class GrpcRaftLink {
     );
   }
 
-  private open(client: grpc.Client): void {
-    const stream = client.makeBidiStreamRequest(
-      storeTransportService.raft.path,
-      storeTransportService.raft.requestSerialize,
-      storeTransportService.raft.responseDeserialize,
-    ) as RaftStream;
-    stream.on('data', (ack: atoll.store.RaftBatchAck) => this.onAck(stream, ack));
-    stream.on('error', (e: Error) => this.broken(stream, e));
-    stream.on('end', () => this.broken(stream, new Error('the peer ended the stream')));
+  private open(address: string): void {
+    // Events never fire during dial(), so `stream` is set before they look at it.
+    const stream: BatchConnection = this.o.dialer.dial(address, {
+      onAck: (ack) => this.onAck(stream, ack),
+      onBroken: (e) => this.broken(stream, e),
+    });
     this.stream = stream;
     this.sequence = 0;
     this.acked = 0;
@@ -203,7 +201,7 @@ export class GrpcRaftLink {
     this.pump();
   }
 
-  /** Writes batches while the window is open and gRPC is not pushing back. */
+  /** Writes batches while the window is open and the connection is not pushing back. */
   private pump(): void {
     const stream = this.stream;
     while (
@@ -232,7 +230,7 @@ export class GrpcRaftLink {
       if (taken.heartbeat) this.counters.heartbeatsSent++;
       if (!stream.write(batch)) {
         this.blockedOnDrain = true;
-        stream.once('drain', () => {
+        stream.onceDrain(() => {
           if (this.stream !== stream) return;
           this.blockedOnDrain = false;
           this.pump();
@@ -241,7 +239,7 @@ export class GrpcRaftLink {
     }
   }
 
-  private onAck(stream: RaftStream, ack: atoll.store.RaftBatchAck): void {
+  private onAck(stream: BatchConnection, ack: atoll.store.RaftBatchAck): void {
     if (this.stream !== stream) return;
     if (ack.errorCode) {
       // Refused (wrong cluster or store): a configuration problem, not a blip. Report it and
@@ -251,7 +249,7 @@ export class GrpcRaftLink {
         stream,
         new StoreError(code, `store ${this.toStore} refused the stream: ${ack.errorMessage}`),
       );
-      stream.cancel();
+      stream.close();
       return;
     }
     this.counters.acks++;
@@ -260,7 +258,7 @@ export class GrpcRaftLink {
     this.pump();
   }
 
-  private broken(stream: RaftStream, error: Error): void {
+  private broken(stream: BatchConnection, error: Error): void {
     if (this.stream !== stream) return;
     this.stream = undefined;
     this.blockedOnDrain = false;
@@ -284,7 +282,7 @@ export class GrpcRaftLink {
     this.retryTimer.unref();
   }
 
-  /** Stops for good: cancels the stream and the retry timer, drops the queue. */
+  /** Stops for good: closes the connection and the retry timer, drops the queue. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -292,9 +290,8 @@ export class GrpcRaftLink {
     this.retryTimer = undefined;
     const stream = this.stream;
     this.stream = undefined;
-    stream?.cancel();
-    this.client?.close();
-    this.client = undefined;
+    stream?.close();
+    this.o.dialer.close();
     this.queue.clear();
   }
 }
