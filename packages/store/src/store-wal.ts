@@ -99,7 +99,12 @@ export class StoreWal {
     else rec.batch.requireSync();
     // Both in sequence order: the log and the engine see batches alike. A batch only the
     // engine can make durable goes at once (after the held ones).
-    const logged = this.log.append(encodeLoggedBatch(redo ? { seq, redo } : { seq }));
+    // A batch that needs no sync is written without one: the next synced batch, or the
+    // segment's end, makes it durable; power loss may take it, as it may the engine's copy.
+    const logged = this.log.append(
+      encodeLoggedBatch(redo ? { seq, redo } : { seq }),
+      needsSync || !redo,
+    );
     const visible = this.toEngine(rec, redo !== undefined);
     const both = Promise.all([logged, visible]);
     // A batch that needs no sync (applied data, a commit index: rebuilt from the log after a
