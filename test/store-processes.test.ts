@@ -31,10 +31,10 @@ describe('store processes', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  // Also with --wal: batches acknowledged once in each store's write-ahead log, replayed into
-  // LMDB at the restart.
+  // With the write-ahead log (the default: batches acknowledged once in each store's log,
+  // replayed into LMDB at the restart) and without it (--no-wal: LMDB's own sync).
   for (const wal of [false, true]) {
-    it(`acknowledged writes survive SIGKILL of a leading store, and replicas converge${wal ? ' (--wal)' : ''}`, async () => {
+    it(`acknowledged writes survive SIGKILL of a leading store, and replicas converge${wal ? '' : ' (--no-wal)'}`, async () => {
       const dir = join(root, wal ? 'wal' : 'plain');
       const ids = [1, 2, 3];
       const ports = new Map<number, { grpc: number; status: number }>();
@@ -72,7 +72,7 @@ describe('store processes', () => {
           '20',
           '--log-level',
           'info',
-          ...(wal ? ['--wal'] : []),
+          ...(wal ? [] : ['--no-wal']),
         ]);
       const stores = new Map(ids.map((id) => [id, proc(id)]));
       for (const p of stores.values()) await p.start('store ready');

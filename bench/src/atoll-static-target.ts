@@ -30,7 +30,7 @@ export interface AtollStaticTargetOptions {
   /** Folder for CPU profiles (node --cpu-prof in each store), or undefined for none. */
   readonly profileDir?: string;
   readonly version: string;
-  /** Stores log batches ahead of LMDB (atoll store --wal). */
+  /** Stores log batches ahead of LMDB (atoll store's default); false: --no-wal. */
   readonly wal?: boolean;
   /** The stores' --raft-link; undefined: their default. */
   readonly raftLink?: 'socket' | 'grpc';
@@ -59,7 +59,7 @@ export class AtollStaticTarget implements ClusterTarget {
         regions,
         regionStarts,
         storeArgs: [
-          ...(this.opts.wal ? ['--wal'] : []),
+          ...(this.opts.wal === false ? ['--no-wal'] : []),
           ...(this.opts.raftLink ? ['--raft-link', this.opts.raftLink] : []),
         ],
         ...(profileDir
@@ -143,12 +143,13 @@ export class AtollStaticTarget implements ClusterTarget {
       'atoll regions':
         'as in each row: the key space pre-split into equal ranges, placed by hand (no PD), ' +
         'a leader elected for each before the first row',
-      'atoll durability': this.opts.wal
-        ? 'a write is acknowledged once its Raft entry is fsynced on a majority, in each ' +
-          "store's write-ahead log (one write + fdatasync per store-loop batch); LMDB commits " +
-          'behind it (--wal)'
-        : 'a write is acknowledged once its Raft entry is fsynced on a majority (LMDB, ' +
-          'overlappingSync, one fsync per store-loop batch: group commit)',
+      'atoll durability':
+        this.opts.wal !== false
+          ? 'a write is acknowledged once its Raft entry is fsynced on a majority, in each ' +
+            "store's write-ahead log (one write + fdatasync per store-loop batch); LMDB commits " +
+            'behind it (the default)'
+          : 'a write is acknowledged once its Raft entry is fsynced on a majority (LMDB, ' +
+            'overlappingSync, one fsync per store-loop batch: group commit; --no-wal)',
       'atoll data folder': this.dataFs,
       'atoll version': this.opts.version,
     };

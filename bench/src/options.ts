@@ -75,7 +75,7 @@ export interface BenchOptions {
   readonly etcdBin: string | undefined;
   readonly target: TargetSpec | undefined;
   readonly profile: boolean;
-  /** Stores started with --wal. */
+  /** Stores log batches ahead of LMDB (their default); false: started with --no-wal. */
   readonly wal: boolean;
   /** Stores' --raft-link (undefined: the store's default). */
   readonly raftLink: 'socket' | 'grpc' | undefined;
@@ -179,7 +179,10 @@ export function addBenchOptions(cmd: Command): Command {
       'bench a running cluster described by a static cluster file instead of starting one',
     )
     .option('--profile', 'record a CPU profile of each store for each row (node --cpu-prof)', false)
-    .option('--wal', 'start the stores with --wal (write-ahead log, experimental)', false)
+    .option(
+      '--no-wal',
+      "start the stores with --no-wal (no write-ahead log: each write waits for LMDB's sync)",
+    )
     .addOption(
       new Option(
         '--raft-link <kind>',

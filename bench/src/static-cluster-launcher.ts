@@ -55,7 +55,7 @@ export async function launchStaticCluster(opts: {
   regionStarts?: readonly Uint8Array[];
   /** Flags for node itself in each store process (e.g. --cpu-prof); `{id}` = the store id. */
   nodeArgs?: readonly string[];
-  /** More flags for `atoll store` (e.g. --wal). */
+  /** More flags for `atoll store` (e.g. --no-wal). */
   storeArgs?: readonly string[];
 }): Promise<LaunchedCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'atoll-bench-'));

@@ -72,8 +72,9 @@ export function registerStore(program: Command): void {
     .option('--data-dir <dir>', 'data folder (default: ./atoll-data/store-<id>)')
     .option('--tick-ms <n>', 'Raft tick in milliseconds (default 50)', positiveInt)
     .option(
-      '--wal',
-      'experimental: log each write batch ahead of LMDB and acknowledge once logged (default off)',
+      '--no-wal',
+      'acknowledge writes once LMDB has them on disk, without the write-ahead log in front ' +
+        '(by default each write batch is logged and acknowledged once logged)',
     )
     .addOption(
       new Option(
@@ -113,7 +114,7 @@ export function registerStore(program: Command): void {
         listen: flags.listen,
         statusListen: flags.status,
         ...(flags.tickMs ? { config: { tickMs: flags.tickMs } } : {}),
-        ...(flags.wal ? { wal: true } : {}),
+        wal: flags.wal !== false,
         ...(flags.raftLink ? { raftLink: flags.raftLink } : {}),
         logger,
         ...credentials,

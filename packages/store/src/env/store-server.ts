@@ -49,8 +49,9 @@ export interface StoreServerOptions {
   readonly channelCredentials?: grpc.ChannelCredentials;
   readonly onFatal?: (e: Error) => void;
   /**
-   * Log each batch ahead of LMDB and acknowledge it once logged (store-wal.ts). A log left
-   * by an earlier run is replayed whatever this says.
+   * Log each batch ahead of LMDB and acknowledge it once logged (store-wal.ts); default true.
+   * False: each batch waits for LMDB's own sync. A log left by an earlier run is replayed
+   * whatever this says.
    */
   readonly wal?: boolean;
   /**
@@ -189,14 +190,15 @@ async function openStoreWal(
   engine: StorageEngine,
   o: StoreServerOptions,
 ): Promise<StoreWal | undefined> {
-  if (!o.wal && !existsSync(dir)) return undefined;
-  // Held batches only matter while the log is in use (o.wal); a leftover log is only read.
-  const hold = o.wal ? { ms: ENGINE_HOLD_MS, after: nodeAfter } : undefined;
+  const useWal = o.wal !== false;
+  if (!useWal && !existsSync(dir)) return undefined;
+  // Held batches only matter while the log is in use; a leftover log is only read.
+  const hold = useWal ? { ms: ENGINE_HOLD_MS, after: nodeAfter } : undefined;
   const { wal, recovery } = await StoreWal.open(dir, engine, {}, hold);
   if (recovery.replayed > 0 || recovery.discarded > 0) {
     o.logger?.info({ ...recovery }, 'replayed the write-ahead log into LMDB');
   }
-  if (o.wal) return wal;
+  if (useWal) return wal;
   // Everything the log held must be on disk in LMDB before the log goes.
   await engine.flushed();
   await wal.close();
