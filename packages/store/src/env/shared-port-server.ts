@@ -20,13 +20,15 @@ export interface SharedPortServer extends RunningGrpcServer {}
 
 /**
  * Listens on `address` (host:port; port 0 picks a free one), serves the services `register`
- * adds over gRPC, and passes socket Raft connections, preface read, to `onRaftSocket`.
+ * adds over gRPC, and passes socket Raft connections, preface read, to `onRaftSocket`. A
+ * connection silent for `sniffTimeoutMs` before its first bytes is closed.
  * Fails with STORE_ERR_ADDRESS_IN_USE when the port is taken.
  */
 export async function startSharedPortServer(
   address: string,
   register: (server: grpc.Server) => void,
   onRaftSocket: (socket: Socket) => void,
+  sniffTimeoutMs = CONNECTION_SNIFF_TIMEOUT_MS,
 ): Promise<SharedPortServer> {
   const server = new grpc.Server(grpcServerOptions);
   register(server);
@@ -35,7 +37,7 @@ export async function startSharedPortServer(
   const listener = createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    sniff(socket, injector, onRaftSocket);
+    sniff(socket, injector, onRaftSocket, sniffTimeoutMs);
   });
   const port = await listen(listener, address);
   let stopping: Promise<void> | undefined;
@@ -54,8 +56,9 @@ function sniff(
   socket: Socket,
   injector: grpc.ConnectionInjector,
   onRaftSocket: (socket: Socket) => void,
+  timeoutMs: number,
 ): void {
-  socket.setTimeout(CONNECTION_SNIFF_TIMEOUT_MS, () => socket.destroy());
+  socket.setTimeout(timeoutMs, () => socket.destroy());
   socket.on('error', () => {}); // until an owner takes it: 'close' follows
   const onReadable = () => {
     // null until the whole preface's worth of bytes is in (or the socket ended).

@@ -1,7 +1,8 @@
 /**
  * What only the socket Raft link has: its framing (frames cut anywhere by TCP, the size cap),
- * the shared port (socket Raft, gRPC snapshots and garbage on one port), a bad frame closing
- * one connection and nothing else, and a peer that never acknowledges being given up.
+ * the shared port (socket Raft, gRPC snapshots and garbage on one port; silent connections
+ * closed), a bad frame closing one connection and nothing else, and a peer that never
+ * acknowledges being given up.
  * The behaviour both links share is in grpc-transport.test.ts.
  */
 
@@ -11,6 +12,7 @@ import { SeededRandom } from '@atoll/raft';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrpcRaftTransport } from '../../src/env/grpc-transport.js';
 import { encodeFrame, FrameReader, RAFT_SOCKET_PREFACE } from '../../src/env/raft-frames.js';
+import { startSharedPortServer } from '../../src/env/shared-port-server.js';
 import { SocketRaftDialer } from '../../src/env/socket-raft-dialer.js';
 import { StoreError, StoreErrorCode } from '../../src/errors.js';
 import { envelope, Recorder, TestStoreServer, waitFor } from './helpers.js';
@@ -126,6 +128,22 @@ describe('socket Raft link', () => {
     t1.flush();
     await waitFor(() => (s2.handlers as Recorder).indexesFrom(1).length === 2, 'still served');
     expect(s2.socketConnections).toBe(1);
+  });
+
+  it('closes a connection that stays silent before its first bytes', async () => {
+    const server = await startSharedPortServer(
+      '127.0.0.1:0',
+      () => {},
+      () => {},
+      100,
+    );
+    started.push({ close: () => server.stop(0) });
+    const silent = await rawConnection(server.port);
+    const partial = await rawConnection(server.port);
+    partial.write(RAFT_SOCKET_PREFACE.subarray(0, 4)); // half a preface, then nothing
+    await Promise.all(
+      [silent, partial].map((s) => new Promise((resolve) => s.once('close', resolve))),
+    );
   });
 
   it('gives up a connection whose batches go unacknowledged', async () => {
