@@ -207,11 +207,17 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
     work.push({ peer, ready, applied });
   }
 
-  // Appends go out while our own write is in flight (Raft thesis §10.2.1).
-  store.transport.flush();
-  if (work.length === 0 && stale.length === 0) return undefined;
+  if (work.length === 0 && stale.length === 0) {
+    store.transport.flush();
+    return undefined;
+  }
   const started = store.env.now();
+  // Our own write starts first, then the appends go out while it is in flight (Raft thesis
+  // §10.2.1): with a write-ahead log the record is written and its sync queued before the
+  // first socket write, which wakes a follower that may take this core for a while (seen
+  // at concurrency 1: the leader's sync started a millisecond late, after the follower's).
   const commit = batch.commitParts();
+  store.transport.flush();
   // Reads are served once the storage shows their batch: do not let it wait for company.
   if (work.some((w) => w.peer.hasReadsAwaitingApply)) store.storage.commitHeld();
   commit.durable
