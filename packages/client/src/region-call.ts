@@ -163,6 +163,9 @@ export async function callRegion<T>(
         parseDetails(err.detailsJson),
       );
     }
+    // Only a region's leader answers without a region error: remember it, or the next call
+    // starts again from the first peer (paying a connect timeout each time that one is down).
+    if (region.leaderStoreId !== storeId) router.cache.setLeader(region.id, storeId);
     return call.result(response, region);
   }
   if (call.intent?.uncertain) throw ambiguous(`deadline passed; ${call.intent.uncertain}`);

@@ -172,6 +172,27 @@ describe('retries on store errors', () => {
     expect(sender.sent.length).toBe(2);
     expect(idOf(sender.sent[1]!.request)).toEqual(idOf(sender.sent[0]!.request));
   });
+  it('after a down store, the store that answered is asked first (it leads the region)', async () => {
+    // Store 1 is down (each send there fails as not sent); stores 2 and 3 answer.
+    const sender: KvSender & { sent: string[] } = {
+      sent: [],
+      async send(address, request) {
+        this.sent.push(address);
+        if (address === 'store-1') throw new SendError(SendFailure.NotSent, 'connection refused');
+        return { id: request.id, get: { value: Buffer.from(address) } };
+      },
+      async close() {},
+    };
+    const client = createClient({
+      locator: staticLocator([region], addresses),
+      sender,
+      env: virtualEnv(),
+      timeoutMs: 10_000,
+    });
+    for (let i = 0; i < 5; i++) expect((await client.get('k'))?.toString()).toBe('store-2');
+    expect(sender.sent).toEqual(['store-1', 'store-2', 'store-2', 'store-2', 'store-2', 'store-2']);
+  });
+
   it('a store that restarted on another port is found at its new address after one failed send', async () => {
     // PD's answer changes when the store comes back; the client must not trust its cache
     // for a minute (the address TTL) while every call fails.
