@@ -21,6 +21,8 @@ import { parsePrometheus } from './store-metrics.js';
 
 /** How long every region may take to elect a leader after the stores say they are ready. */
 const LEADERS_TIMEOUT_MS = 120_000;
+/** Log lines of a store that ended on its own quoted in the report: enough for its last error. */
+const FAILURE_LOG_LINES = 5;
 
 /** What the harness starts: stores, regions, the key layout they are split by, profiling. */
 export interface AtollStaticTargetOptions {
@@ -130,6 +132,17 @@ export class AtollStaticTarget implements ClusterTarget {
         }
       }),
     );
+    return out;
+  }
+
+  failures(): readonly string[] {
+    const out: string[] = [];
+    for (const s of this.cluster?.stores ?? []) {
+      const how = s.process.exit;
+      if (how === undefined) continue;
+      const last = s.process.lines.slice(-FAILURE_LOG_LINES).join(' | ');
+      out.push(`store-${s.id} of ${this.name} ended on its own (${how}); last log lines: ${last}`);
+    }
     return out;
   }
 

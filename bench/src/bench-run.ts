@@ -163,6 +163,14 @@ export async function runBench(
     if (needsLoad) notes.push(await loadKeySpace(pool, t, opts, live));
     await warmUp(t);
   };
+  // A store that died mid-run makes every later row measure something else: say so.
+  const noteFailures = (t: ClusterTarget) => {
+    for (const f of t.failures?.() ?? []) {
+      if (notes.includes(f)) continue;
+      notes.push(f);
+      live.say(f);
+    }
+  };
   // Unmeasured puts, so that the first rows do not measure processes V8 has not optimized.
   const warmUp = async (t: ClusterTarget) => {
     if (opts.clusterWarmupS === 0) return;
@@ -240,6 +248,7 @@ export async function runBench(
             runStartMs,
           );
           rows.push(row);
+          noteFailures(target);
           if (!shared) {
             await stop(target);
             const window = (exitedAtMs: number | undefined) =>

@@ -65,6 +65,11 @@ export interface ClusterTarget {
    * edges of a row's measured window; absent where there are none to read.
    */
   sampleMetrics?(): Promise<ReadonlyMap<string, ReadonlyMap<string, number>>>;
+  /**
+   * Processes that ended on their own since start(), each as one line for the report (how it
+   * ended and its last log lines); empty while all run. The rows after it measured less.
+   */
+  failures?(): readonly string[];
   /** CPU profiles written by the stop (with --profile). */
   profiles(): readonly WrittenProfile[];
 }

@@ -110,6 +110,12 @@ export class AtollProcess {
     );
   }
 
+  /** How the process ended (exit code or signal), or undefined while it runs or before start. */
+  get exit(): string | undefined {
+    if (!this.child || this.running) return undefined;
+    return this.child.signalCode ?? `code ${this.child.exitCode}`;
+  }
+
   /** Sends a signal and waits for the exit. */
   async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     const child = this.child;
