@@ -4,6 +4,7 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -102,6 +103,38 @@ describe('stores over gRPC and LMDB', () => {
       for (const k of [...keys, ...acked]) expect(all.has(k), k).toBe(true);
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('a store that cannot start', () => {
+  it('fails with the port error, releases its folder, and reports no failure of its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atoll-start-'));
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const fatal: Error[] = [];
+    const options = {
+      storeId: 1,
+      clusterId: 1,
+      dataDir: join(dir, 'store-1'),
+      listen: '127.0.0.1:0',
+      resolveStore: async () => '127.0.0.1:1',
+      bootstrapRegions: evenRegions(1, [1], 'k'),
+      onFatal: (e: Error) => fatal.push(e),
+    };
+    try {
+      // The status port is taken: the store has started its loop by then.
+      await expect(
+        startStoreServer({ ...options, statusListen: `127.0.0.1:${port}` }),
+      ).rejects.toThrow(/EADDRINUSE|in use/);
+      // The folder is free again: the same store starts there.
+      const s = await startStoreServer(options);
+      await s.stop(false);
+      expect(fatal).toEqual([]);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -80,6 +80,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
   let status: StatusServer | undefined;
   let storage: EngineStoreStorage | undefined;
   let transport: GrpcRaftTransport | undefined;
+  let started: Store | undefined;
   try {
     const engine = inMemory ? openMemoryEngine() : openLmdbEngine({ path: join(o.dataDir, 'db') });
     storage = new EngineStoreStorage(
@@ -121,6 +122,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
       ? await startSharedPortServer(o.listen, register, (s) => socketService.accept(s))
       : await startGrpcServer(o.listen, register, o.serverCredentials);
     store.start();
+    started = store;
     for (const region of o.bootstrapRegions ?? []) {
       if (region.peers.some((p) => p.storeId === o.storeId)) await store.bootstrapRegion(region);
     }
@@ -150,6 +152,9 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
       },
     };
   } catch (e) {
+    // The store first: its loop would report the storage closed under it as a failure of its
+    // own (and exit the process) instead of the error that stopped the start.
+    await started?.stop().catch(() => {});
     await grpcServer?.stop(0);
     await status?.close();
     await transport?.close();
