@@ -43,8 +43,14 @@ export interface LaunchedCluster {
   stop(): Promise<void>;
 }
 
-/** Starts store processes with regions placed by hand and waits until each says it is ready. */
-export async function launchStaticCluster(opts: {
+/**
+ * Launches tried before giving up when a port picked free was taken before a store bound it
+ * (the cluster file names every port up front, so the race cannot be closed, only retried).
+ */
+const LAUNCH_ATTEMPTS_MAX = 3;
+
+/** Options of launchStaticCluster. */
+export interface StaticClusterOptions {
   stores: number;
   regions: number;
   tickMs?: number;
@@ -57,7 +63,23 @@ export async function launchStaticCluster(opts: {
   nodeArgs?: readonly string[];
   /** More flags for `atoll store` (e.g. --no-wal). */
   storeArgs?: readonly string[];
-}): Promise<LaunchedCluster> {
+}
+
+/**
+ * Starts store processes with regions placed by hand and waits until each says it is ready;
+ * starts over on fresh ports when one was taken meanwhile.
+ */
+export async function launchStaticCluster(opts: StaticClusterOptions): Promise<LaunchedCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnce(opts);
+    } catch (e) {
+      if (attempt >= LAUNCH_ATTEMPTS_MAX || !/EADDRINUSE/.test(String(e))) throw e;
+    }
+  }
+}
+
+async function launchOnce(opts: StaticClusterOptions): Promise<LaunchedCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'atoll-bench-'));
   const ids = Array.from({ length: opts.stores }, (_, i) => i + 1);
   const ports = [];
