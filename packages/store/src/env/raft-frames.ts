@@ -1,104 +1,40 @@
 /**
- * The wire format of the socket Raft link (socket-raft-dialer.ts, socket-raft-service.ts): a
- * connection opens with RAFT_SOCKET_PREFACE, then each direction is a sequence of frames,
- * `[length u32 big-endian][protobuf message]`: RaftBatch from the dialing store, RaftBatchAck
- * back. The same messages as the gRPC `Raft` stream, without HTTP/2 around them: on loopback
- * a round trip costs less than half the CPU (`pnpm bench:raft-link`). Not here: sockets.
+ * The socket Raft link's framing (@atoll/proto/frames, the wire contract), with the store's
+ * error for a frame over the cap: STORE_ERR_MALFORMED_REQUEST, so that the connection is
+ * dropped and reported like any other bad input. Not here: sockets.
  */
 
+import { FrameTooLargeError, FrameReader as WireFrameReader } from '@atoll/proto/frames';
 import { StoreError, StoreErrorCode } from '../errors.js';
 import { RAFT_FRAME_BYTES_MAX } from './transport-limits.js';
 
-/**
- * The first bytes a dialing store sends. A store's port serves gRPC too (shared-port-server.ts
- * tells the two apart by these bytes): an HTTP/2 connection starts with "PRI * HTTP/2.0" and
- * a TLS one with 0x16, so neither can be mistaken for this.
- */
-export const RAFT_SOCKET_PREFACE = Buffer.from('ATOLRAFT', 'latin1');
+export { encodeFrame, RAFT_PREFACE as RAFT_SOCKET_PREFACE } from '@atoll/proto/frames';
 
-/** Bytes of a frame's length prefix. */
-const LENGTH_BYTES = 4;
-
-/** One frame: the length prefix and `body`, in one buffer (one write, one syscall). */
-export function encodeFrame(body: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(LENGTH_BYTES + body.byteLength);
-  frame.writeUInt32BE(body.byteLength, 0);
-  frame.set(body, LENGTH_BYTES);
-  return frame;
-}
-
-/**
- * Cuts a byte stream into frame bodies. Chunks are kept as they arrive and copied once, when a
- * frame spanning several of them completes; a frame inside one chunk is a view, not a copy.
- */
+/** A frame reader that throws StoreErrors. */
 export class FrameReader {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
+  private readonly reader: WireFrameReader;
 
-  constructor(private readonly frameBytesMax = RAFT_FRAME_BYTES_MAX) {}
+  constructor(frameBytesMax = RAFT_FRAME_BYTES_MAX) {
+    this.reader = new WireFrameReader(frameBytesMax);
+  }
 
-  /**
-   * Adds `chunk` and returns the frames it completed, in order. Throws STORE_ERR_MALFORMED
-   * when a frame announces more than the cap: the peer is broken or hostile, and the
-   * connection must go (nothing after that point can be trusted to be aligned).
-   */
+  /** See @atoll/proto/frames FrameReader.push; over the cap: STORE_ERR_MALFORMED_REQUEST. */
   push(chunk: Buffer): Buffer[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.byteLength;
-    const frames: Buffer[] = [];
-    for (;;) {
-      if (this.buffered < LENGTH_BYTES) break;
-      const head = this.peekHead();
-      const length = head.readUInt32BE(0);
-      if (length > this.frameBytesMax) {
-        throw new StoreError(
-          StoreErrorCode.Malformed,
-          `a Raft frame of ${length} bytes is over the ${this.frameBytesMax}-byte cap`,
-          false,
-          { bytes: length, max: this.frameBytesMax },
-        );
-      }
-      if (this.buffered < LENGTH_BYTES + length) break;
-      frames.push(this.take(LENGTH_BYTES + length).subarray(LENGTH_BYTES));
+    try {
+      return this.reader.push(chunk);
+    } catch (e) {
+      if (!(e instanceof FrameTooLargeError)) throw e;
+      throw new StoreError(
+        StoreErrorCode.Malformed,
+        `a Raft frame of ${e.bytes} bytes is over the ${e.max}-byte cap`,
+        false,
+        { bytes: e.bytes, max: e.max },
+      );
     }
-    return frames;
   }
 
   /** Bytes received and not yet returned as frames. */
   get pendingBytes(): number {
-    return this.buffered;
-  }
-
-  /** The first LENGTH_BYTES bytes (joining chunks only if the prefix is split). */
-  private peekHead(): Buffer {
-    const first = this.chunks[0]!;
-    if (first.byteLength >= LENGTH_BYTES) return first;
-    const joined = Buffer.concat(this.chunks);
-    this.chunks = [joined];
-    return joined;
-  }
-
-  /** Removes and returns the first `n` buffered bytes. */
-  private take(n: number): Buffer {
-    const first = this.chunks[0]!;
-    let out: Buffer;
-    if (first.byteLength >= n) {
-      out = first.subarray(0, n);
-      if (first.byteLength === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let at = 0;
-      while (at < n) {
-        const c = this.chunks[0]!;
-        const part = Math.min(c.byteLength, n - at);
-        c.copy(out, at, 0, part);
-        at += part;
-        if (part === c.byteLength) this.chunks.shift();
-        else this.chunks[0] = c.subarray(part);
-      }
-    }
-    this.buffered -= n;
-    return out;
+    return this.reader.pendingBytes;
   }
 }
