@@ -13,6 +13,7 @@ import { AtollClient, DEFAULT_TIMEOUT_MS } from './client.js';
 import { AtollError, ClientErrorCode } from './errors.js';
 import { GrpcKvSender } from './grpc-kv-sender.js';
 import { pdLocator } from './pd-locator.js';
+import { SocketKvSender } from './socket-kv-sender.js';
 
 export interface ConnectOptions {
   /** Placement driver addresses (host:port); any member will do, the leader is found. */
@@ -68,7 +69,8 @@ export async function connect(options: ConnectOptions): Promise<AtollClient> {
   }
   return new AtollClient({
     locator: pdLocator(pd),
-    sender: new GrpcKvSender(credentials),
+    // Stores take Kv requests as framed sockets on their port, plaintext only: gRPC with TLS.
+    sender: options.tls ? new GrpcKvSender(credentials) : new SocketKvSender(),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   });
 }

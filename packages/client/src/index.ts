@@ -31,5 +31,10 @@ export {
 export type { CallOptions, CasResult, KeyValue, ScanOptions } from './raw-client.js';
 export { RegionCache } from './region-cache.js';
 export { regionFromProto } from './region-call.js';
+export {
+  SILENCE_TIMEOUT_MS,
+  SocketKvSender,
+  type SocketKvTimeouts,
+} from './socket-kv-sender.js';
 export { staticLocator } from './static-locator.js';
 export { REQUEST_RETRY_WINDOW_MS } from './write-intent.js';

@@ -36,6 +36,22 @@ export interface KvServiceOptions {
 }
 
 type StreamCall = grpc.ServerDuplexStream<atoll.kv.KvRequestBatch, atoll.kv.IKvResponseBatch>;
+
+/**
+ * What a Kv stream session needs of its connection: a gRPC `Kv/Stream` call, or a framed
+ * socket dressed as one (socket-kv-service.ts). Events: 'data' (a KvRequestBatch), 'end' (the
+ * client is done sending), 'error' / 'cancelled' (the client is gone), 'drain'.
+ */
+export interface KvStreamCall {
+  on(event: 'data', listener: (batch: atoll.kv.KvRequestBatch) => void): unknown;
+  on(event: 'end' | 'error' | 'cancelled', listener: () => void): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+  write(batch: atoll.kv.IKvResponseBatch): boolean;
+  pause(): unknown;
+  resume(): unknown;
+  end(): unknown;
+}
+
 type UnaryCall = grpc.ServerUnaryCall<atoll.kv.KvRequest, atoll.kv.IKvResponse>;
 
 /** The service implementation (a type alias so it fits grpc's implementation type). */
@@ -51,16 +67,28 @@ export type KvServiceImpl = {
  * server.addService(kvService, createKvService(new KvService(store)));
  */
 export function createKvService(handler: KvHandler, options: KvServiceOptions = {}): KvServiceImpl {
-  const inflightMax = options.inflightMax ?? KV_STREAM_INFLIGHT_MAX;
-  const responseBatchMax = options.responseBatchMax ?? KV_RESPONSE_BATCH_MAX;
   return {
     call(call, callback) {
       handle(handler, call.request).then((r) => callback(null, r));
     },
     stream(call) {
-      new KvStreamSession(call, handler, inflightMax, responseBatchMax).start();
+      serveKvStream(call, handler, options);
     },
   };
+}
+
+/** Serves one Kv stream (gRPC or socket) until the client goes. */
+export function serveKvStream(
+  call: KvStreamCall,
+  handler: KvHandler,
+  options: KvServiceOptions = {},
+): void {
+  new KvStreamSession(
+    call,
+    handler,
+    options.inflightMax ?? KV_STREAM_INFLIGHT_MAX,
+    options.responseBatchMax ?? KV_RESPONSE_BATCH_MAX,
+  ).start();
 }
 
 /** Handles one request; a handler failure becomes an error response, never a lost request. */
@@ -107,7 +135,7 @@ class KvStreamSession {
   private gone = false;
 
   constructor(
-    private readonly call: StreamCall,
+    private readonly call: KvStreamCall,
     private readonly handler: KvHandler,
     private readonly inflightMax: number,
     private readonly responseBatchMax: number,

@@ -25,6 +25,7 @@ import { GrpcRaftTransport, type RaftLinkKind } from './grpc-transport.js';
 import { createStoreTransportService } from './grpc-transport-service.js';
 import { nodeAfter, nodeEnv } from './node-env.js';
 import { startSharedPortServer } from './shared-port-server.js';
+import { SocketKvService } from './socket-kv-service.js';
 import { SocketRaftService } from './socket-raft-service.js';
 import { type StatusServer, startStatusServer } from './status-server.js';
 
@@ -111,6 +112,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
     const socketService = new SocketRaftService(store, me, (e) =>
       o.logger?.warn({ error: e.message }, 'dropped a Raft connection with a bad frame'),
     );
+    const socketKv = new SocketKvService(kv);
     const register = (server: grpc.Server) => {
       server.addService(storeTransportService, transportService);
       server.addService(kvService, createKvService(kv));
@@ -119,7 +121,10 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
     // The shared port serves the socket link as well as gRPC (it is plaintext only); a store
     // on the gRPC link still accepts socket connections there, so a cluster can switch over.
     grpcServer = !o.serverCredentials
-      ? await startSharedPortServer(o.listen, register, (s) => socketService.accept(s))
+      ? await startSharedPortServer(o.listen, register, {
+          raft: (s) => socketService.accept(s),
+          kv: (s) => socketKv.accept(s),
+        })
       : await startGrpcServer(o.listen, register, o.serverCredentials);
     store.start();
     started = store;
@@ -145,6 +150,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
         // Peers' Raft streams never end by themselves: end them so the stop can be graceful.
         transportService.closeStreams();
         socketService.closeAll();
+        socketKv.closeAll();
         await server.stop(graceful ? 2_000 : 0);
         await statusServer?.close();
         await store_.close();

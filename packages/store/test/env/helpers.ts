@@ -129,7 +129,9 @@ export class TestStoreServer {
     const address = `127.0.0.1:${this.port}`;
     if (this.link === 'socket') {
       const sockets = new SocketRaftService(this.handlers, me, (e) => this.badFrames.push(e));
-      this.running = await startSharedPortServer(address, register, (s) => sockets.accept(s));
+      this.running = await startSharedPortServer(address, register, {
+        raft: (s) => sockets.accept(s),
+      });
       this.sockets = sockets;
     } else {
       this.running = await startGrpcServer(address, register);

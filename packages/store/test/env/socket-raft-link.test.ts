@@ -131,12 +131,7 @@ describe('socket Raft link', () => {
   });
 
   it('closes a connection that stays silent before its first bytes', async () => {
-    const server = await startSharedPortServer(
-      '127.0.0.1:0',
-      () => {},
-      () => {},
-      100,
-    );
+    const server = await startSharedPortServer('127.0.0.1:0', () => {}, { raft: () => {} }, 100);
     started.push({ close: () => server.stop(0) });
     const silent = await rawConnection(server.port);
     const partial = await rawConnection(server.port);
