@@ -36,6 +36,8 @@ export interface AtollStaticTargetOptions {
   readonly wal?: boolean;
   /** The stores' --raft-link; undefined: their default. */
   readonly raftLink?: 'socket' | 'grpc';
+  /** How the load generator's clients reach the stores; default socket. */
+  readonly clientLink?: 'socket' | 'grpc';
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -103,6 +105,7 @@ export class AtollStaticTarget implements ClusterTarget {
     const c = this.mustBeStarted();
     return {
       system: 'atoll',
+      ...(this.opts.clientLink ? { clientLink: this.opts.clientLink } : {}),
       stores: c.stores.map((s) => ({ id: s.id, address: `127.0.0.1:${s.grpcPort}` })),
       regions: c.regions.map((r) => ({
         id: r.id,
@@ -151,7 +154,8 @@ export class AtollStaticTarget implements ClusterTarget {
     return {
       'atoll cluster':
         `${stores} store processes on this machine (atoll store); clients over loopback gRPC, ` +
-        `Raft between stores over ${this.opts.raftLink === 'grpc' ? 'gRPC streams' : 'framed TCP sockets'}`,
+        `Raft between stores over ${this.opts.raftLink === 'grpc' ? 'gRPC streams' : 'framed TCP sockets'}; ` +
+        `clients to stores over ${this.opts.clientLink === 'grpc' ? 'gRPC streams' : 'framed TCP sockets'}`,
       'atoll replicas': `${stores} per region (a peer on every store)`,
       'atoll regions':
         'as in each row: the key space pre-split into equal ranges, placed by hand (no PD), ' +

@@ -228,6 +228,7 @@ export async function runBench(
               version,
               wal: opts.wal,
               ...(opts.raftLink ? { raftLink: opts.raftLink } : {}),
+              clientLink: opts.clientLink,
               ...(profileDir ? { profileDir } : {}),
             });
       // Without profiles one cluster serves every row of a region count; with profiles each

@@ -8,6 +8,8 @@
 /** How a worker reaches an Atoll cluster placed by hand: every store and region. */
 export interface AtollStaticConnection {
   readonly system: 'atoll';
+  /** How clients reach the stores: framed sockets on their port (default) or gRPC streams. */
+  readonly clientLink?: 'socket' | 'grpc';
   readonly stores: readonly { readonly id: number; readonly address: string }[];
   readonly regions: readonly {
     readonly id: number;

@@ -13,6 +13,7 @@ import {
   isAtollError,
   type RegionInfo,
   SendError,
+  SocketKvSender,
   staticLocator,
 } from '@atoll/client';
 import { Etcd3 } from 'etcd3';
@@ -57,7 +58,7 @@ function atollDriver(c: AtollStaticConnection, timeoutMs: number): Driver {
   }));
   const client = createClient({
     locator: staticLocator(regions, new Map(c.stores.map((s) => [s.id, s.address]))),
-    sender: new GrpcKvSender(),
+    sender: c.clientLink === 'grpc' ? new GrpcKvSender() : new SocketKvSender(),
     timeoutMs,
   });
   return {

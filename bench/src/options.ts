@@ -79,6 +79,8 @@ export interface BenchOptions {
   readonly wal: boolean;
   /** Stores' --raft-link (undefined: the store's default). */
   readonly raftLink: 'socket' | 'grpc' | undefined;
+  /** How the load generator reaches the stores (default socket). */
+  readonly clientLink: 'socket' | 'grpc';
   readonly out: string;
   readonly seed: number;
   readonly live: boolean;
@@ -190,6 +192,14 @@ export function addBenchOptions(cmd: Command): Command {
       ).choices(['socket', 'grpc']),
     )
     .addOption(
+      new Option(
+        '--client-link <kind>',
+        "how the load generator's clients reach the stores: framed TCP sockets or gRPC streams",
+      )
+        .choices(['socket', 'grpc'])
+        .default('socket'),
+    )
+    .addOption(
       new Option('--out <dir>', 'results folder (a new folder per run inside)').default(
         join(repoRoot, 'bench', 'results'),
         'bench/results',
@@ -223,6 +233,7 @@ export interface BenchFlags {
   profile: boolean;
   wal: boolean;
   raftLink?: 'socket' | 'grpc';
+  clientLink: 'socket' | 'grpc';
   out: string;
   seed: number;
   live: boolean;
@@ -268,6 +279,7 @@ export function toBenchOptions(flags: BenchFlags): BenchOptions {
     profile: flags.profile,
     wal: flags.wal,
     raftLink: flags.raftLink,
+    clientLink: flags.clientLink,
     out: resolve(flags.out),
     seed: flags.seed,
     live: flags.live,

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import {
   type AtollClient,
   createClient,
-  GrpcKvSender,
   type RegionInfo,
+  SocketKvSender,
   staticLocator,
 } from '@atoll/client';
 import { evenRegions, type RegionMeta } from '@atoll/store';
@@ -150,7 +150,7 @@ async function launchOnce(opts: StaticClusterOptions): Promise<LaunchedCluster> 
     client: () =>
       createClient({
         locator: staticLocator(infos, addresses),
-        sender: new GrpcKvSender(),
+        sender: new SocketKvSender(),
         timeoutMs: 30_000,
       }),
     status: async (id) => {
