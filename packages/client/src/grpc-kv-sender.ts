@@ -7,14 +7,10 @@
 import type { atoll } from '@atoll/proto';
 import { kvService } from '@atoll/proto/grpc';
 import * as grpc from '@grpc/grpc-js';
-import { type KvRequest, type KvResponse, type KvSender, SendError, SendFailure } from './ports.js';
+import { CONNECT_TIMEOUT_MS, PendingRequests } from './pending-requests.js';
+import type { KvRequest, KvResponse, KvSender } from './ports.js';
 
-/** Requests coalesced into one stream message at most. */
-export const BATCH_REQUESTS_MAX = 1_024;
-/** How long to wait for a connection before requests fail as "not sent". */
-export const CONNECT_TIMEOUT_MS = 1_000;
-/** Requests in flight per store connection before new ones wait: bounds client memory. */
-export const INFLIGHT_MAX = 65_536;
+export { BATCH_REQUESTS_MAX, CONNECT_TIMEOUT_MS, INFLIGHT_MAX } from './pending-requests.js';
 
 const KvClient = grpc.makeGenericClientConstructor(kvService, 'Kv');
 
@@ -25,132 +21,63 @@ export const clientChannelOptions: grpc.ChannelOptions = {
   'grpc.keepalive_timeout_ms': 5_000,
 };
 
-interface Pending {
-  readonly resolve: (r: KvResponse) => void;
-  readonly reject: (e: Error) => void;
-  written: boolean;
-  timer: NodeJS.Timeout | undefined;
-}
+type KvStream = grpc.ClientDuplexStream<atoll.kv.IKvRequestBatch, atoll.kv.KvResponseBatch>;
 
 class StoreStream {
   private readonly client: grpc.Client;
-  private stream:
-    | grpc.ClientDuplexStream<atoll.kv.IKvRequestBatch, atoll.kv.KvResponseBatch>
-    | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private outbox: atoll.kv.IKvRequest[] = [];
+  private stream: KvStream | undefined;
+  private readonly requests = new PendingRequests();
   private flushScheduled = false;
-  private nextId = 1;
+  private waiting = false;
 
   constructor(address: string, credentials: grpc.ChannelCredentials) {
     this.client = new KvClient(address, credentials, clientChannelOptions);
   }
 
   send(request: KvRequest, deadlineMs: number): Promise<KvResponse> {
-    if (this.pending.size >= INFLIGHT_MAX) {
-      return Promise.reject(
-        new SendError(SendFailure.NotSent, 'too many requests in flight to this store'),
-      );
+    const answer = this.requests.add(request, deadlineMs);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
     }
-    const id = this.nextId++;
-    return new Promise<KvResponse>((resolve, reject) => {
-      const p: Pending = { resolve, reject, written: false, timer: undefined };
-      p.timer = setTimeout(
-        () => {
-          this.pending.delete(id);
-          reject(
-            new SendError(
-              p.written ? SendFailure.Unknown : SendFailure.NotSent,
-              `no answer within ${deadlineMs} ms`,
-            ),
-          );
-        },
-        Math.max(1, deadlineMs),
-      );
-      this.pending.set(id, p);
-      this.outbox.push({ ...request, id });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return answer;
   }
-
-  private waiting = false;
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.outbox.length === 0 || this.waiting) return;
+    if (this.requests.queued === 0 || this.waiting) return;
     // Until the channel is connected, nothing is written: a store that cannot be reached
     // fails requests as "not sent", which are safe to retry elsewhere.
     if (this.client.getChannel().getConnectivityState(true) !== grpc.connectivityState.READY) {
       this.waiting = true;
       this.client.waitForReady(Date.now() + CONNECT_TIMEOUT_MS, (err) => {
         this.waiting = false;
-        if (err) this.failOutbox(`cannot connect: ${err.message}`);
+        if (err) this.requests.failQueued(`cannot connect: ${err.message}`);
         else this.flush();
       });
       return;
     }
     const stream = this.open();
-    while (this.outbox.length > 0) {
-      const requests = this.outbox.splice(0, BATCH_REQUESTS_MAX);
-      for (const r of requests) {
-        const p = this.pending.get(Number(r.id));
-        if (p) p.written = true;
-      }
-      stream.write({ requests });
-    }
+    while (this.requests.queued > 0) stream.write({ requests: this.requests.takeBatch() });
   }
 
-  private open(): grpc.ClientDuplexStream<atoll.kv.IKvRequestBatch, atoll.kv.KvResponseBatch> {
+  private open(): KvStream {
     if (this.stream) return this.stream;
     const stream = this.client.makeBidiStreamRequest(
       kvService.stream.path,
       kvService.stream.requestSerialize,
       kvService.stream.responseDeserialize,
-    ) as grpc.ClientDuplexStream<atoll.kv.IKvRequestBatch, atoll.kv.KvResponseBatch>;
-    stream.on('data', (batch: atoll.kv.KvResponseBatch) => {
-      for (const r of batch.responses) {
-        const id = Number(r.id);
-        const p = this.pending.get(id);
-        if (!p) continue;
-        this.pending.delete(id);
-        if (p.timer) clearTimeout(p.timer);
-        p.resolve(r);
-      }
-    });
+    ) as KvStream;
+    stream.on('data', (batch: atoll.kv.KvResponseBatch) => this.requests.answer(batch.responses));
     const broken = (e: Error) => {
       if (this.stream !== stream) return;
       this.stream = undefined;
-      for (const [id, p] of this.pending) {
-        if (p.timer) clearTimeout(p.timer);
-        this.pending.delete(id);
-        p.reject(
-          new SendError(
-            p.written ? SendFailure.Unknown : SendFailure.NotSent,
-            `stream to store broke: ${e.message}`,
-          ),
-        );
-      }
+      this.requests.failAll(`stream to store broke: ${e.message}`);
     };
     stream.on('error', broken);
     stream.on('end', () => broken(new Error('stream ended')));
     this.stream = stream;
     return stream;
-  }
-
-  private failOutbox(message: string): void {
-    const requests = this.outbox;
-    this.outbox = [];
-    for (const r of requests) {
-      const id = Number(r.id);
-      const p = this.pending.get(id);
-      if (!p) continue;
-      this.pending.delete(id);
-      if (p.timer) clearTimeout(p.timer);
-      p.reject(new SendError(SendFailure.NotSent, message));
-    }
   }
 
   close(): void {

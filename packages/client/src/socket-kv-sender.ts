@@ -14,8 +14,9 @@
 import { connect, type Socket } from 'node:net';
 import { atoll } from '@atoll/proto';
 import { encodeFrame, FrameReader, KV_PREFACE } from '@atoll/proto/frames';
-import { BATCH_REQUESTS_MAX, CONNECT_TIMEOUT_MS, INFLIGHT_MAX } from './grpc-kv-sender.js';
-import { type KvRequest, type KvResponse, type KvSender, SendError, SendFailure } from './ports.js';
+import { CONNECT_TIMEOUT_MS, PendingRequests } from './pending-requests.js';
+import type { KvRequest, KvResponse, KvSender } from './ports.js';
+import { SendError, SendFailure } from './ports.js';
 
 /**
  * How long a connection may stay silent while requests wait for answers before it is given
@@ -26,24 +27,15 @@ export const SILENCE_TIMEOUT_MS = 15_000;
 /** The largest response frame accepted (a scan at its limit stays far below). */
 const RESPONSE_FRAME_BYTES_MAX = 64 * 1024 * 1024;
 
-interface Pending {
-  readonly resolve: (r: KvResponse) => void;
-  readonly reject: (e: Error) => void;
-  written: boolean;
-  timer: NodeJS.Timeout | undefined;
-}
-
 /** One store's connection and the requests on it. */
 class StoreSocket {
   private socket: Socket | undefined;
   private connected = false;
   private connectTimer: NodeJS.Timeout | undefined;
   private reader = new FrameReader(RESPONSE_FRAME_BYTES_MAX);
-  private readonly pending = new Map<number, Pending>();
-  private outbox: atoll.kv.IKvRequest[] = [];
+  private readonly requests = new PendingRequests();
   private flushScheduled = false;
-  private nextId = 1;
-  /** Responses received on the current connection; the silence check watches it move. */
+  /** Responses received; the silence check watches it move. */
   private heard = 0;
   private heardAtCheck = 0;
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -56,29 +48,12 @@ class StoreSocket {
 
   send(request: KvRequest, deadlineMs: number): Promise<KvResponse> {
     if (this.closed) return Promise.reject(new SendError(SendFailure.NotSent, 'sender closed'));
-    if (this.pending.size >= INFLIGHT_MAX) {
-      return Promise.reject(
-        new SendError(SendFailure.NotSent, 'too many requests in flight to this store'),
-      );
+    const answer = this.requests.add(request, deadlineMs);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
     }
-    const id = this.nextId++;
-    return new Promise<KvResponse>((resolve, reject) => {
-      const p: Pending = { resolve, reject, written: false, timer: undefined };
-      p.timer = setTimeout(
-        () => {
-          this.pending.delete(id);
-          const failure = p.written ? SendFailure.Unknown : SendFailure.NotSent;
-          reject(new SendError(failure, `no answer within ${deadlineMs} ms`));
-        },
-        Math.max(1, deadlineMs),
-      );
-      this.pending.set(id, p);
-      this.outbox.push({ ...request, id });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return answer;
   }
 
   close(): void {
@@ -88,17 +63,12 @@ class StoreSocket {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.outbox.length === 0 || this.closed) return;
+    if (this.requests.queued === 0 || this.closed) return;
     if (!this.socket) this.open();
     if (!this.connected) return; // the 'connect' handler flushes
-    const socket = this.socket!;
-    while (this.outbox.length > 0) {
-      const requests = this.outbox.splice(0, BATCH_REQUESTS_MAX);
-      for (const r of requests) {
-        const p = this.pending.get(Number(r.id));
-        if (p) p.written = true;
-      }
-      socket.write(encodeFrame(atoll.kv.KvRequestBatch.encode({ requests }).finish()));
+    while (this.requests.queued > 0) {
+      const requests = this.requests.takeBatch();
+      this.socket!.write(encodeFrame(atoll.kv.KvRequestBatch.encode({ requests }).finish()));
     }
     this.silenceTimer ??= this.startSilenceCheck();
   }
@@ -109,7 +79,6 @@ class StoreSocket {
     const socket = connect({ host, port: Number(this.address.slice(at + 1)), noDelay: true });
     this.socket = socket;
     this.reader = new FrameReader(RESPONSE_FRAME_BYTES_MAX);
-    this.heard = 0;
     this.connectTimer = setTimeout(() => {
       if (this.socket === socket && !this.connected) {
         this.broken(new Error(`cannot connect within ${this.timeouts.connectMs} ms`), socket);
@@ -136,25 +105,14 @@ class StoreSocket {
       this.broken(new Error(`a bad frame from the store: ${(e as Error).message}`), socket);
       return;
     }
-    for (const batch of batches) {
-      for (const r of batch.responses) {
-        this.heard++;
-        const id = Number(r.id);
-        const p = this.pending.get(id);
-        if (!p) continue;
-        this.pending.delete(id);
-        if (p.timer) clearTimeout(p.timer);
-        p.resolve(r);
-      }
-    }
+    for (const batch of batches) this.heard += this.requests.answer(batch.responses);
   }
 
   /** While requests are written and unanswered, a silent connection is given up. */
   private startSilenceCheck(): NodeJS.Timeout {
     this.heardAtCheck = this.heard;
     const timer = setInterval(() => {
-      const waiting = [...this.pending.values()].some((p) => p.written);
-      if (!waiting) {
+      if (!this.requests.awaitingAnswers) {
         clearInterval(timer);
         if (this.silenceTimer === timer) this.silenceTimer = undefined;
       } else if (this.heard === this.heardAtCheck && this.socket) {
@@ -177,13 +135,7 @@ class StoreSocket {
     if (this.silenceTimer) clearInterval(this.silenceTimer);
     this.silenceTimer = undefined;
     was?.destroy();
-    this.outbox = [];
-    for (const [id, p] of this.pending) {
-      if (p.timer) clearTimeout(p.timer);
-      this.pending.delete(id);
-      const failure = p.written ? SendFailure.Unknown : SendFailure.NotSent;
-      p.reject(new SendError(failure, `connection to store broke: ${e.message}`));
-    }
+    this.requests.failAll(`connection to store broke: ${e.message}`);
   }
 }
 
