@@ -7,6 +7,7 @@ import { killAll } from '@atoll/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AtollStaticTarget } from '../src/atoll-static-target.js';
 import { KeyFormat } from '../src/key-space.js';
+import { until } from '../src/static-cluster-launcher.js';
 
 const target = new AtollStaticTarget({
   stores: 3,
@@ -25,10 +26,7 @@ describe('a store ending on its own', () => {
     expect(target.failures()).toEqual([]);
     const victim = target.processes().find((p) => p.name === 'store-2')!;
     process.kill(victim.pid, 'SIGKILL');
-    const deadline = Date.now() + 10_000;
-    while (target.failures().length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20)); // polling, with a deadline
-    }
+    await until(async () => target.failures().length > 0, 10_000, 'the failure reported');
     const failures = target.failures();
     expect(failures.length).toBe(1);
     expect(failures[0]).toMatch(
