@@ -6,7 +6,7 @@
 
 import { FrameTooLargeError, FrameReader as WireFrameReader } from '@atoll/proto/frames';
 import { StoreError, StoreErrorCode } from '../errors.js';
-import { RAFT_FRAME_BYTES_MAX } from './transport-limits.js';
+import { SOCKET_FRAME_BYTES_MAX } from './transport-limits.js';
 
 export { encodeFrame, RAFT_PREFACE as RAFT_SOCKET_PREFACE } from '@atoll/proto/frames';
 
@@ -14,7 +14,7 @@ export { encodeFrame, RAFT_PREFACE as RAFT_SOCKET_PREFACE } from '@atoll/proto/f
 export class FrameReader {
   private readonly reader: WireFrameReader;
 
-  constructor(frameBytesMax = RAFT_FRAME_BYTES_MAX) {
+  constructor(frameBytesMax = SOCKET_FRAME_BYTES_MAX) {
     this.reader = new WireFrameReader(frameBytesMax);
   }
 

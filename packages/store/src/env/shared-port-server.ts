@@ -14,6 +14,7 @@ import { StoreError, StoreErrorCode } from '../errors.js';
 import { grpcServerOptions } from './grpc-options.js';
 import type { RunningGrpcServer } from './grpc-server.js';
 import { SERVER_STOP_DEADLINE_MS } from './grpc-server.js';
+import { splitHostPort } from './host-port.js';
 import { CONNECTION_SNIFF_TIMEOUT_MS } from './transport-limits.js';
 
 /** A running shared port: the gRPC server behind it, and the port. */
@@ -93,9 +94,7 @@ function sniff(
 }
 
 function listen(listener: Server, address: string): Promise<number> {
-  const at = address.lastIndexOf(':');
-  const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
-  const port = Number(address.slice(at + 1));
+  const [host, port] = splitHostPort(address);
   return new Promise<number>((resolve, reject) => {
     listener.once('error', (e: NodeJS.ErrnoException) => {
       reject(

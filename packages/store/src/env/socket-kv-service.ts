@@ -12,7 +12,7 @@ import { atoll } from '@atoll/proto';
 import { encodeFrame, FrameReader } from '@atoll/proto/frames';
 import { type KvServiceOptions, type KvStreamCall, serveKvStream } from './grpc-kv-server.js';
 import type { KvHandler } from './kv-handler.js';
-import { RAFT_FRAME_BYTES_MAX } from './transport-limits.js';
+import { SOCKET_FRAME_BYTES_MAX } from './transport-limits.js';
 
 /** Inbound socket Kv connections of one store. */
 export class SocketKvService {
@@ -40,7 +40,7 @@ export class SocketKvService {
 
 /** A socket seen as a Kv stream call: frames in and out, the socket's flow control. */
 class SocketKvCall extends EventEmitter implements KvStreamCall {
-  private readonly reader = new FrameReader(RAFT_FRAME_BYTES_MAX);
+  private readonly reader = new FrameReader(SOCKET_FRAME_BYTES_MAX);
 
   constructor(private readonly socket: Socket) {
     super();

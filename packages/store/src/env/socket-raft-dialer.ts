@@ -8,6 +8,7 @@
 import { connect, type Socket } from 'node:net';
 import { atoll } from '@atoll/proto';
 import { StoreError, StoreErrorCode } from '../errors.js';
+import { splitHostPort } from './host-port.js';
 import { encodeFrame, FrameReader, RAFT_SOCKET_PREFACE } from './raft-frames.js';
 import type { BatchConnection, BatchConnectionEvents, RaftDialer } from './raft-link.js';
 import { RAFT_SOCKET_ACK_TIMEOUT_MS } from './transport-limits.js';
@@ -17,7 +18,16 @@ export class SocketRaftDialer implements RaftDialer {
   constructor(private readonly ackTimeoutMs = RAFT_SOCKET_ACK_TIMEOUT_MS) {}
 
   dial(address: string, events: BatchConnectionEvents): BatchConnection {
-    return new SocketConnection(address, events, this.ackTimeoutMs);
+    let hostPort: [string, number];
+    try {
+      hostPort = splitHostPort(address);
+    } catch (e) {
+      // A resolver's bad answer is a broken link like any other, reported after dial().
+      const error = new StoreError(StoreErrorCode.StoreUnreachable, String(e), true);
+      queueMicrotask(() => events.onBroken(error));
+      return { write: () => true, onceDrain: () => {}, close: () => {} };
+    }
+    return new SocketConnection(address, hostPort, events, this.ackTimeoutMs);
   }
 
   close(): void {}
@@ -36,13 +46,11 @@ class SocketConnection implements BatchConnection {
 
   constructor(
     private readonly address: string,
+    [host, port]: [string, number],
     private readonly events: BatchConnectionEvents,
     private readonly ackTimeoutMs: number,
   ) {
-    const at = address.lastIndexOf(':');
-    const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-    const port = Number(address.slice(at + 1));
-    this.socket = connect({ host: host || '127.0.0.1', port, noDelay: true });
+    this.socket = connect({ host, port, noDelay: true });
     this.socket.write(RAFT_SOCKET_PREFACE);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (e) => this.broken(e));

@@ -23,6 +23,7 @@ import { createKvService } from './grpc-kv-server.js';
 import { type RunningGrpcServer, startGrpcServer } from './grpc-server.js';
 import { GrpcRaftTransport, type RaftLinkKind } from './grpc-transport.js';
 import { createStoreTransportService } from './grpc-transport-service.js';
+import { splitHostPort } from './host-port.js';
 import { nodeAfter, nodeEnv } from './node-env.js';
 import { startSharedPortServer } from './shared-port-server.js';
 import { SocketKvService } from './socket-kv-service.js';
@@ -182,14 +183,7 @@ function raftLinkOf(o: StoreServerOptions): RaftLinkKind {
   return o.raftLink ?? (tls ? 'grpc' : 'socket');
 }
 
-export function splitHostPort(address: string): [string, number] {
-  const at = address.lastIndexOf(':');
-  const host = address.slice(0, at) || '127.0.0.1';
-  const port = Number(address.slice(at + 1));
-  if (at < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`bad address ${address}`);
-  return [host, port];
-}
+export { splitHostPort } from './host-port.js';
 export { joinCluster, type PdJoinClient, pdStoreResolver } from './pd-join.js';
 
 /**

@@ -103,11 +103,12 @@ export const SNAPSHOT_RECEIVES_MAX = 4;
 export const GRPC_MESSAGE_BYTES_MAX = 64 * 1024 * 1024;
 
 /**
- * The largest frame of the socket Raft link (raft-frames.ts), both directions: the same bound
- * as gRPC's message limit, for the same reason. A bigger announced length means a broken or
- * hostile peer, and the connection is closed before anything is buffered for it.
+ * The largest frame a store accepts on its framed socket links (@atoll/proto/frames: Raft
+ * batches from stores, Kv request batches from clients): the same bound as gRPC's message
+ * limit, for the same reason. A bigger announced length means a broken or hostile peer, and
+ * the connection is closed before anything is buffered for it.
  */
-export const RAFT_FRAME_BYTES_MAX = GRPC_MESSAGE_BYTES_MAX;
+export const SOCKET_FRAME_BYTES_MAX = GRPC_MESSAGE_BYTES_MAX;
 
 /**
  * How long a new connection to a store's port may stay silent before its first bytes tell

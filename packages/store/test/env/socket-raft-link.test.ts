@@ -11,6 +11,7 @@ import { atoll } from '@atoll/proto';
 import { SeededRandom } from '@atoll/raft';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrpcRaftTransport } from '../../src/env/grpc-transport.js';
+import { splitHostPort } from '../../src/env/host-port.js';
 import { encodeFrame, FrameReader, RAFT_SOCKET_PREFACE } from '../../src/env/raft-frames.js';
 import { startSharedPortServer } from '../../src/env/shared-port-server.js';
 import { SocketRaftDialer } from '../../src/env/socket-raft-dialer.js';
@@ -139,6 +140,19 @@ describe('socket Raft link', () => {
     await Promise.all(
       [silent, partial].map((s) => new Promise((resolve) => s.once('close', resolve))),
     );
+  });
+
+  it('a bad address is a broken link, reported after dial(), never a throw', async () => {
+    const broken: Error[] = [];
+    const connection = new SocketRaftDialer().dial('no-port-here', {
+      onAck: () => {},
+      onBroken: (e) => broken.push(e),
+    });
+    expect(connection.write({ sequence: 1 })).toBe(true);
+    await waitFor(() => broken.length === 1, 'the failure reported');
+    expect(broken[0]).toMatchObject({ code: StoreErrorCode.StoreUnreachable });
+    expect(splitHostPort('[::1]:20160')).toEqual(['::1', 20160]);
+    expect(splitHostPort(':7')).toEqual(['127.0.0.1', 7]);
   });
 
   it('gives up a connection whose batches go unacknowledged', async () => {
