@@ -10,11 +10,11 @@
  * Clients whose writes were applied are answered in step 3 already: their entries were
  * committed (durable on a majority) before they were applied.
  *
- * Iterations are pipelined: while up to PIPELINE_DEPTH batches are being committed, the next
- * iteration already collects what arrived meanwhile. Storage commits batches in order, and
- * step 4 runs in order too, so each Ready is reported persisted only after every earlier
- * one. Applying reads through a chain of overlays, so a batch sees the writes of the batches
- * still in flight before it.
+ * Iterations are pipelined: while up to PIPELINE_DEPTH batches are being made durable, the
+ * next iteration already collects what arrived meanwhile. Storage commits batches in order,
+ * and step 4 runs in order too, so each Ready is reported persisted only after every earlier
+ * one. Applying reads through the writes still in flight (PendingWrites), so a batch sees the
+ * writes of the batches before it that storage does not show yet.
  */
 
 import { atoll } from '@atoll/proto';
@@ -31,8 +31,8 @@ import { RequestTable } from './request-table.js';
 import { generateSnapshots, sendSnapshot } from './snapshots.js';
 import type { StoreBatch } from './storage-port.js';
 import type { Store } from './store.js';
-import type { BatchCommit } from './store-wal.js';
-import { WriteOverlay } from './write-overlay.js';
+import { type BatchCommit, ENGINE_HOLD_BATCHES_MAX } from './store-wal.js';
+import { PendingWrites, type WriteOverlay } from './write-overlay.js';
 import { proposeQueuedWrites } from './write-proposals.js';
 
 interface PeerWork {
@@ -46,53 +46,74 @@ interface PeerWork {
  * more batches/s than one at a time); more would only hold more memory in flight.
  */
 export const PIPELINE_DEPTH = 4;
-/** Batches in flight with a write-ahead log (see pipelineDepth). */
+/** Batches not yet durable with a write-ahead log (see pipelineDepth). */
 export const LOGGED_PIPELINE_DEPTH = 32;
+/**
+ * Batches in flight at most, durable or not: with a write-ahead log the engine holds durable
+ * batches back to commit them together (ENGINE_HOLD_BATCHES_MAX), and the pipeline must have
+ * room for those beside the ones still being logged.
+ */
+export const LOGGED_INFLIGHT_MAX = ENGINE_HOLD_BATCHES_MAX + 2 * LOGGED_PIPELINE_DEPTH;
 
 interface InFlight {
   /** The batch is visible and fully finished. */
   done: Promise<void>;
+  /** The batch is durable, and every earlier one. */
+  durable: Promise<void>;
+  isDurable: boolean;
   readonly overlay: WriteOverlay;
 }
 
 /** Runs iterations until no peer is left to process and every batch is durable. */
 export async function runLoop(store: Store): Promise<void> {
   const inflight: InFlight[] = [];
+  const pending = new PendingWrites();
   let tail: Promise<void> = Promise.resolve();
   let durableTail: Promise<void> = Promise.resolve();
+  /** Entries of `inflight` already durable (they wait to be visible). */
+  let durableCount = 0;
+  const notDurable = () => inflight.length - durableCount;
+  const hasRoom = () => notDurable() < pipelineDepth(store) && inflight.length < inflightMax(store);
   while (!store.stopped) {
     if (store.snapshotRequests.size > 0) {
       // A snapshot must see exactly the applied state: drain the pipeline first.
+      store.storage.commitHeld();
       await tail;
       if (store.stopped) break;
       generateSnapshots(store);
     }
-    if (store.dirty.size > 0 && inflight.length < pipelineDepth(store)) {
-      const parent = inflight[inflight.length - 1]?.overlay;
-      const prepared = prepare(store, parent);
+    if (store.dirty.size > 0 && hasRoom()) {
+      const prepared = prepare(store, pending);
       if (!prepared) continue;
       const previous = tail;
       const previousDurable = durableTail;
+      const entry: InFlight = {
+        overlay: prepared.overlay,
+        done: Promise.resolve(),
+        durable: Promise.resolve(),
+        isDurable: false,
+      };
       // Durable (in order): acknowledge to Raft. With a write-ahead log this comes first,
       // while the storage engine is still committing.
-      const durable = (async () => {
+      entry.durable = (async () => {
         await prepared.commit.durable;
         await previousDurable;
+        entry.isDurable = true;
+        durableCount++;
         finishDurable(store, prepared.work, prepared.commit.engineDurable);
       })();
-      durable.catch(() => {});
-      durableTail = durable;
-      const entry: InFlight = { overlay: prepared.overlay, done: Promise.resolve() };
+      entry.durable.catch(() => {});
+      durableTail = entry.durable;
       entry.done = (async () => {
         await prepared.commit.visible;
-        await durable;
+        await entry.durable;
         await previous;
         finishVisible(store, prepared.work);
         for (const peer of prepared.stale) store.destroyPeer(peer);
-        // The next batch no longer needs this one's overlay: its writes are in storage.
-        const at = inflight.indexOf(entry);
-        inflight[at + 1]?.overlay.detachParent();
-        inflight.splice(at, 1);
+        // Later batches no longer need this one's writes: storage shows them.
+        pending.release(entry.overlay);
+        inflight.splice(inflight.indexOf(entry), 1);
+        durableCount--;
       })();
       // A failed commit is thrown to whoever awaits it (runLoop fails the store); this keeps
       // the batches queued behind it from being reported as unhandled as well.
@@ -106,26 +127,39 @@ export async function runLoop(store: Store): Promise<void> {
     if (inflight.length === 0) break;
     // Wait for the oldest batch, or for new work if the pipeline has room for it: a
     // follower's next append must not queue behind the fsync of its previous one.
-    if (inflight.length < pipelineDepth(store)) {
+    if (hasRoom()) {
       const arrived = new Promise<void>((resolve) => {
         store.loopWaiter = resolve;
       });
       await Promise.race([inflight[0]!.done, arrived]);
       store.loopWaiter = undefined;
+    } else if (notDurable() >= pipelineDepth(store)) {
+      // Room comes back as soon as the oldest batch not yet durable is.
+      const oldest = inflight.find((e) => !e.isDurable)!;
+      await Promise.race([inflight[0]!.done, oldest.durable]);
     } else {
+      // Too many batches in flight: the held ones go to the engine now.
+      store.storage.commitHeld();
       await inflight[0]!.done;
     }
   }
+  // Stopping: the engine takes what it holds rather than waiting for company.
+  store.storage.commitHeld();
   await tail;
   if (!store.stopped && store.snapshotRequests.size > 0) generateSnapshots(store);
 }
 
 /**
- * With a write-ahead log, batches are durable long before the engine shows them, and the
- * engine takes them together: more may be in flight (each holds its overlay in memory).
+ * Batches being made durable at once. With a write-ahead log each is one record of the log,
+ * whose appends and syncs overlap: more may be in its hands.
  */
 function pipelineDepth(store: Store): number {
   return store.storage.logged ? LOGGED_PIPELINE_DEPTH : PIPELINE_DEPTH;
+}
+
+/** Without a log a batch is visible once durable: in flight means not yet durable. */
+function inflightMax(store: Store): number {
+  return store.storage.logged ? LOGGED_INFLIGHT_MAX : PIPELINE_DEPTH;
 }
 
 interface Prepared {
@@ -137,11 +171,11 @@ interface Prepared {
 }
 
 /** Steps 1-3: collects Readys into one batch and starts committing it. */
-function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | undefined {
+function prepare(store: Store, pending: PendingWrites): Prepared | undefined {
   const peers = store.dirty;
   store.dirty = new Set();
   const batch = store.storage.newBatch();
-  const overlay = new WriteOverlay(batch, parent);
+  const overlay = pending.overlay(batch);
   const work: PeerWork[] = [];
   const stale: RegionPeer[] = [];
 
@@ -209,6 +243,7 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
 
   if (work.length === 0 && stale.length === 0) {
     store.transport.flush();
+    pending.release(overlay);
     return undefined;
   }
   const started = store.env.now();
@@ -218,8 +253,10 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
   // at concurrency 1: the leader's sync started a millisecond late, after the follower's).
   const commit = batch.commitParts();
   store.transport.flush();
-  // Reads are served once the storage shows their batch: do not let it wait for company.
-  if (work.some((w) => w.peer.hasReadsAwaitingApply)) store.storage.commitHeld();
+  // Reads are served, and membership changes, splits and removals take effect, once the
+  // storage shows their batch: do not let it wait for company.
+  if (stale.length > 0 || work.some((w) => w.peer.hasReadsAwaitingApply || takesEffect(w)))
+    store.storage.commitHeld();
   commit.durable
     .then(() => {
       const m = store.metrics;
@@ -241,6 +278,14 @@ function prepare(store: Store, parent: WriteOverlay | undefined): Prepared | und
       // A failed commit fails the loop through entry.done; nothing to record.
     });
   return { work, stale, overlay, commit };
+}
+
+/** The batch changes the region (it cannot take effect before storage shows it). */
+function takesEffect({ applied }: PeerWork): boolean {
+  return (
+    applied !== undefined &&
+    (applied.regionChanged || applied.removedSelf || applied.afterApplied.length > 0)
+  );
 }
 
 /**
