@@ -178,6 +178,7 @@ function prepare(store: Store, pending: PendingWrites): Prepared | undefined {
   const overlay = pending.overlay(batch);
   const work: PeerWork[] = [];
   const stale: RegionPeer[] = [];
+  let readsStarted = false;
 
   for (const peer of peers) {
     if (!store.peers.has(peer.region.id) || peer.removed) continue;
@@ -187,7 +188,7 @@ function prepare(store: Store, pending: PendingWrites): Prepared | undefined {
       continue;
     }
     proposeQueuedWrites(store, peer);
-    startReads(store, peer);
+    if (startReads(store, peer)) readsStarted = true;
     if (!peer.node.hasReady()) continue;
     const ready = peer.node.ready();
     if (ready.softState && !peer.isLeader) {
@@ -254,8 +255,14 @@ function prepare(store: Store, pending: PendingWrites): Prepared | undefined {
   const commit = batch.commitParts();
   store.transport.flush();
   // Reads are served, and membership changes, splits and removals take effect, once the
-  // storage shows their batch: do not let it wait for company.
-  if (stale.length > 0 || work.some((w) => w.peer.hasReadsAwaitingApply || takesEffect(w)))
+  // storage shows their batch: do not let it wait for company. A read that starts its
+  // ReadIndex round now and will wait for applied entries gets them committed in the
+  // round's shadow.
+  if (
+    readsStarted ||
+    stale.length > 0 ||
+    work.some((w) => w.peer.hasReadsAwaitingApply || takesEffect(w))
+  )
     store.storage.commitHeld();
   commit.durable
     .then(() => {
@@ -356,10 +363,13 @@ function finishVisible(store: Store, work: PeerWork[]): void {
   store.transport.flush();
 }
 
-/** Tags queued reads with a ReadIndex request (one per batch of reads). */
-function startReads(store: Store, peer: RegionPeer): void {
+/**
+ * Tags queued reads with a ReadIndex request (one per batch of reads). True if they will
+ * wait for entries storage does not show yet (their read index is the commit index).
+ */
+function startReads(store: Store, peer: RegionPeer): boolean {
   const taken = peer.takeQueuedReads();
-  if (!taken) return;
+  if (!taken) return false;
   try {
     peer.node.readIndex(taken.context);
   } catch (e) {
@@ -369,6 +379,7 @@ function startReads(store: Store, peer: RegionPeer): void {
     peer.failAll(failure, false);
   }
   void store;
+  return peer.node.raft.log.committed > peer.appliedIndex;
 }
 
 function installSnapshot(
