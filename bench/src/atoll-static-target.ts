@@ -153,7 +153,7 @@ export class AtollStaticTarget implements ClusterTarget {
     const { stores } = this.opts;
     return {
       'atoll cluster':
-        `${stores} store processes on this machine (atoll store); clients over loopback gRPC, ` +
+        `${stores} store processes on this machine (atoll store), all over loopback; ` +
         `Raft between stores over ${this.opts.raftLink === 'grpc' ? 'gRPC streams' : 'framed TCP sockets'}; ` +
         `clients to stores over ${this.opts.clientLink === 'grpc' ? 'gRPC streams' : 'framed TCP sockets'}`,
       'atoll replicas': `${stores} per region (a peer on every store)`,
@@ -164,7 +164,7 @@ export class AtollStaticTarget implements ClusterTarget {
         this.opts.wal !== false
           ? 'a write is acknowledged once its Raft entry is fsynced on a majority, in each ' +
             "store's write-ahead log (one write + fdatasync per store-loop batch); LMDB commits " +
-            'behind it (the default)'
+            'behind it, batches held up to 1 s and committed together (the default)'
           : 'a write is acknowledged once its Raft entry is fsynced on a majority (LMDB, ' +
             'overlappingSync, one fsync per store-loop batch: group commit; --no-wal)',
       'atoll data folder': this.dataFs,
