@@ -45,6 +45,8 @@ export interface EngineHold {
   readonly ms: number;
   /** Calls `fn` after `ms` milliseconds; returns a cancel function. */
   readonly after: (ms: number, fn: () => void) => () => void;
+  /** Log record bytes held at most (default ENGINE_HOLD_BYTES_MAX). */
+  readonly bytesMax?: number;
 }
 
 interface Held {
@@ -166,7 +168,8 @@ export class StoreWal {
     this.heldBytes += bytes;
     const hold = this.hold;
     const full =
-      this.held.length >= ENGINE_HOLD_BATCHES_MAX || this.heldBytes >= ENGINE_HOLD_BYTES_MAX;
+      this.held.length >= ENGINE_HOLD_BATCHES_MAX ||
+      this.heldBytes >= (hold?.bytesMax ?? ENGINE_HOLD_BYTES_MAX);
     if (!hold || !mayWait || full) this.commitHeld();
     else this.cancelHold ??= hold.after(hold.ms, () => this.commitHeld());
     return visible;

@@ -13,6 +13,7 @@ import { type MemoryStorageEngine, openMemoryEngine } from '@atoll/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EngineStoreStorage } from '../src/engine-storage.js';
 import { nodeAfter } from '../src/env/node-env.js';
+import { LOGGED_PIPELINE_DEPTH } from '../src/store-loop.js';
 import { ENGINE_HOLD_BATCHES_MAX, ENGINE_HOLD_MS, StoreWal } from '../src/store-wal.js';
 import { key, regionOn, StoreCluster } from '../src/testing/index.js';
 
@@ -59,6 +60,26 @@ describe('stores with a write-ahead log', () => {
     expect(value('z')).toBe('last');
     expect(value(`m${ENGINE_HOLD_BATCHES_MAX}`)).toBe('x');
     await reopened.wal.close();
+  });
+
+  it('batches held past the byte bound go to the engine without being asked', async () => {
+    const engine = openMemoryEngine();
+    const hold = { ms: ENGINE_HOLD_MS, after: () => () => {}, bytesMax: 4096 };
+    const { wal } = await StoreWal.open(join(root, 'bytes'), engine, {}, hold);
+    const storage = new EngineStoreStorage(engine, wal);
+    const put = (k: string, bytes: number) => {
+      const b = storage.newBatch();
+      b.put(key(k), new Uint8Array(bytes));
+      return b.commitParts();
+    };
+    const small = put('small', 100);
+    await small.durable;
+    expect(engine.get(key('small'))).toBeUndefined();
+    // The timer never fires: only the bound can hand both over.
+    const large = put('large', 5000);
+    await Promise.all([small.visible, large.visible]);
+    expect(engine.get(key('large'))?.length).toBe(5000);
+    await wal.close();
   });
 
   it('acknowledged writes survive a power loss of every store: the logs give back what the engines lost', async () => {
@@ -112,5 +133,41 @@ describe('stores with a write-ahead log', () => {
       'replicas to converge',
     );
     expect(c.dataOf(1).length).toBe(written.size + 1);
+  });
+
+  it('writes go on while the engines hold every batch: applying reads the writes in flight, a read hands them over', async () => {
+    const c = await StoreCluster.create({
+      stores: 3,
+      regions: [regionOn(1, [1, 2, 3])],
+      seed: 7,
+      wal: true,
+      hold: 'forever',
+    });
+    await c.tickUntil(() => c.leaderOf(1) !== undefined, 300, 'a leader');
+    const inEngine = (id: number, k: string) => {
+      const v = c.node(id).storage.engine.get(key(k));
+      return v === undefined ? undefined : new TextDecoder().decode(v);
+    };
+    // Each write is a few batches on every store, all durable and none shown by the
+    // engine: far more than the pipeline's slots for batches not yet durable.
+    const writes = 2 * LOGGED_PIPELINE_DEPTH;
+    for (let i = 0; i < writes; i++) {
+      const resp = await c.put(`k${i}`, `v${i}`);
+      expect(resp.error ?? null).toBeNull();
+    }
+    for (const id of [1, 2, 3]) expect(inEngine(id, 'k0'), `store ${id}`).toBeUndefined();
+
+    // A compare-and-swap reads what an earlier batch wrote, still held on every store.
+    const cas = await c.request(key('k3'), (context) => ({
+      cas: { context, key: key('k3'), value: key('swapped'), previousValue: key('v3') },
+    }));
+    expect(cas.error ?? null).toBeNull();
+    expect(cas.cas?.succeeded).toBe(true);
+
+    // A read hands the leader's held batches to its engine and sees the latest value.
+    expect(await c.get('k3')).toBe('swapped');
+    const leader = c.leaderStore(1)!.id;
+    expect(inEngine(leader, 'k0')).toBe('v0');
+    expect(inEngine(leader, 'k3')).toBe('swapped');
   });
 });

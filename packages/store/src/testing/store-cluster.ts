@@ -69,12 +69,19 @@ export class StoreCluster {
     storage?: (storeId: number) => EngineStoreStorage;
     /** Default storage with a write-ahead log (on an in-memory disk). */
     wal?: boolean;
+    /**
+     * With `wal`: how long the engine holds logged batches. 'turn' (default): until the next
+     * macrotask; 'forever': until something needs storage to show them (commitHeld).
+     */
+    hold?: 'turn' | 'forever';
   }): Promise<StoreCluster> {
     const c = new StoreCluster(opts.seed ?? 1, opts.config ?? {});
     for (let id = 1; id <= opts.stores; id++) {
       const storage =
         opts.storage?.(id) ??
-        (opts.wal ? await c.walStorage(id) : new EngineStoreStorage(openMemoryEngine()));
+        (opts.wal
+          ? await c.walStorage(id, opts.hold ?? 'turn')
+          : new EngineStoreStorage(openMemoryEngine()));
       c.startStore(id, storage);
     }
     for (const region of opts.regions) {
@@ -85,11 +92,12 @@ export class StoreCluster {
   }
 
   /** A memory engine with a write-ahead log on an in-memory disk. */
-  private async walStorage(id: number): Promise<EngineStoreStorage> {
+  private async walStorage(id: number, holding: 'turn' | 'forever'): Promise<EngineStoreStorage> {
     const engine = openMemoryEngine();
     const hold: EngineHold = {
       ms: ENGINE_HOLD_MS,
       after: (_ms, fn) => {
+        if (holding === 'forever') return () => {};
         const t = setImmediate(fn);
         return () => clearImmediate(t);
       },
