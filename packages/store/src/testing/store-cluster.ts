@@ -291,8 +291,12 @@ export class StoreCluster {
     return resp.get?.notFound ? undefined : dec.decode(resp.get?.value ?? new Uint8Array());
   }
 
-  /** Every key-value pair of a store, as text, for comparing replicas. */
+  /**
+   * Every key-value pair a store's storage shows, as text, for comparing replicas. Batches
+   * its engine holds are handed over first; they show on a later call (poll with tickUntil).
+   */
   dataOf(id: number): string[] {
+    this.node(id).storage.commitHeld();
     const all = this.node(id).storage.scan({
       start: new Uint8Array(),
       end: new Uint8Array(),
