@@ -4,6 +4,7 @@
  * writes are storage's again.
  */
 
+import { SeededRandom } from '@atoll/raft';
 import { describe, expect, it } from 'vitest';
 import type { StoreBatch, StoreStorage } from '../src/storage-port.js';
 import { PendingWrites } from '../src/write-overlay.js';
@@ -112,14 +113,8 @@ describe('write overlay', () => {
 
   it('matches a plain map over many batches released in order (seeded)', () => {
     const seed = Number(process.env.SEED ?? Date.now() % 100000);
-    let state = seed;
-    // mulberry32
-    const rand = (n: number) => {
-      state = (state + 0x6d2b79f5) | 0;
-      let t = Math.imul(state ^ (state >>> 15), 1 | state);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-    };
+    const random = new SeededRandom(seed);
+    const rand = (n: number) => random.nextInt(n);
     const stored = new Map<string, string>();
     const storage = {
       get: (key: Uint8Array) => {
