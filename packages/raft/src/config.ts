@@ -43,6 +43,13 @@ export interface RaftConfig {
    * means both.
    */
   readonly storedSeparately?: boolean;
+  /**
+   * A leader whose commit index moves tells followers with its next append or heartbeat,
+   * instead of sending each an empty append at once (etcd's behaviour, the default false).
+   * Halves the messages and follower log writes per write when writes come one at a time;
+   * followers apply up to a heartbeat later (RawNode.broadcastCommit tells them at once).
+   */
+  readonly lazyCommitNotice?: boolean;
   readonly logger?: RaftLogger;
 }
 
@@ -67,6 +74,7 @@ export const RAFT_DEFAULTS = {
   readOnlyOption: ReadOnlyOption.Safe,
   disableProposalForwarding: false,
   storedSeparately: false,
+  lazyCommitNotice: false,
 } as const;
 
 export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {

@@ -30,7 +30,13 @@ import { isJoint } from './quorum/joint.js';
 import type { VoteResult } from './quorum/vote-result.js';
 import { RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
-import { bcastAppend, bcastHeartbeat, maybeSendAppend, sendTimeoutNow } from './replication.js';
+import {
+  bcastAppend,
+  bcastHeartbeat,
+  noticeCommit,
+  sendNewEntries,
+  sendTimeoutNow,
+} from './replication.js';
 import { payloadBytes } from './sizes.js';
 import { stepCandidate } from './step-candidate.js';
 import { stepFollower } from './step-follower.js';
@@ -508,7 +514,7 @@ export class Raft {
     const pr = this.trk.progress.get(this.id);
     if (pr?.maybeUpdate(index) && this.maybeCommit()) {
       this.releasePendingReadIndexMessages();
-      bcastAppend(this);
+      noticeCommit(this);
     }
   }
 
@@ -595,11 +601,7 @@ export class Raft {
     if (this.maybeCommit()) {
       this.releasePendingReadIndexMessages();
       bcastAppend(this);
-    } else {
-      this.trk.visit((id) => {
-        if (id !== this.id) maybeSendAppend(this, id, false);
-      });
-    }
+    } else sendNewEntries(this);
     if (this.leadTransferee !== NONE && !this.trk.isVoter(this.leadTransferee))
       this.abortLeaderTransfer();
     return cs;
@@ -692,7 +694,5 @@ export class Raft {
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -18,6 +18,7 @@ import type { RaftConfig } from './config.js';
 import { isRaftError, RaftError, RaftErrorCode } from './errors.js';
 import { Raft } from './raft.js';
 import type { Ready } from './ready.js';
+import { bcastAppend } from './replication.js';
 import { payloadBytes } from './sizes.js';
 import type { ProgressState } from './tracker/progress.js';
 import {
@@ -176,6 +177,15 @@ export class RawNode {
   /** Asks the leader to hand leadership to `transferee` (Raft thesis §3.10). */
   transferLeader(transferee: PeerId): void {
     this.raft.step(message({ type: MessageType.TransferLeader, from: transferee }));
+  }
+
+  /**
+   * As leader, sends every follower the commit index now (an append, empty if need be), e.g.
+   * after a split or membership change, which followers should apply without waiting for
+   * the next heartbeat (RaftConfig.lazyCommitNotice). Does nothing on a follower.
+   */
+  broadcastCommit(): void {
+    if (this.raft.role === Role.Leader) bcastAppend(this.raft);
   }
 
   reportUnreachable(id: PeerId): void {

@@ -105,6 +105,25 @@ export function bcastAppend(r: Raft): void {
 }
 
 /**
+ * The commit index moved: followers hear of it now (an append to each, empty if need be),
+ * or, with lazyCommitNotice, only from appends that carry entries anyway and heartbeats.
+ */
+export function noticeCommit(r: Raft): void {
+  if (!r.cfg.lazyCommitNotice) {
+    bcastAppend(r);
+    return;
+  }
+  sendNewEntries(r);
+}
+
+/** Sends each follower the entries it has not been sent, if any (no empty appends). */
+export function sendNewEntries(r: Raft): void {
+  r.trk.visit((id) => {
+    if (id !== r.id) maybeSendAppend(r, id, false);
+  });
+}
+
+/**
  * Sends a heartbeat to every peer. `context` tags a ReadIndex round. The commit index sent
  * is capped at what the follower has: it must never be told to commit entries it lacks.
  */

@@ -6,9 +6,9 @@ import { VoteResult } from './quorum/vote-result.js';
 import type { Raft } from './raft.js';
 import { READ_INDEX_QUEUE_MAX } from './read-only.js';
 import {
-  bcastAppend,
   bcastHeartbeat,
   maybeSendAppend,
+  noticeCommit,
   sendAppend,
   sendSnapshot,
   sendWindowProbe,
@@ -122,7 +122,7 @@ function handleAppendResponse(r: Raft, m: Message): void {
     }
     if (r.maybeCommit()) {
       r.releasePendingReadIndexMessages();
-      bcastAppend(r);
+      noticeCommit(r);
     } else if (wasPaused) {
       sendAppend(r, m.from);
     }

@@ -113,6 +113,41 @@ describe('write-ahead log on files', () => {
     await wal.close();
   });
 
+  it('an append has written its record and started its sync by the time it returns', async () => {
+    // A leader appends, then wakes its followers: its own sync must already be under way.
+    const calls: string[] = [];
+    const files = new CrashableDisk().mount();
+    const wal = await WriteAheadLog.open('', {
+      segmentBytes: 4096,
+      files: {
+        ...files,
+        openForWrite: async (name) => {
+          const f = await files.openForWrite(name);
+          return {
+            write: (bytes, offset) => {
+              calls.push('write');
+              f.write(bytes, offset);
+            },
+            datasync: () => {
+              calls.push('datasync');
+              return f.datasync();
+            },
+            close: () => f.close(),
+          };
+        },
+      },
+    });
+    calls.length = 0;
+    const first = wal.append(enc.encode('a'));
+    expect(calls).toEqual(['write', 'datasync']);
+    // One already syncing: the next record waits for it, then goes with its own sync.
+    const second = wal.append(enc.encode('b'));
+    expect(calls).toEqual(['write', 'datasync']);
+    await Promise.all([first, second]);
+    expect(calls).toEqual(['write', 'datasync', 'write', 'datasync']);
+    await wal.close();
+  });
+
   it('refuses a record over the size limit with a typed error, and appends after close', async () => {
     const wal = await WriteAheadLog.open('', {
       files: new CrashableDisk().mount(),

@@ -218,6 +218,11 @@ function prepare(store: Store, pending: PendingWrites): Prepared | undefined {
         regionExists: (id) => store.knowsRegion(id),
       });
       for (const split of applied.splits) store.creating.add(split.right.id);
+      if (peer.isLeader && takesEffect({ peer, ready, applied })) {
+        // Followers should apply a split or membership change now, not at the next heartbeat.
+        peer.node.broadcastCommit();
+        store.markDirty(peer);
+      }
       // The writes are committed (durable on a majority, and here) and their outcome is
       // decided: answer now rather than after this batch's fsync. A read still waits for the
       // batch (the applied index moves only once it is durable), and a crash before then
