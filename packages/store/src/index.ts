@@ -41,5 +41,5 @@ export type {
   StoreStorage,
 } from './storage-port.js';
 export { type RequestRoute, Store, type StoreDeps } from './store.js';
-export { STORE_DEFAULTS, type StoreConfig } from './store-config.js';
+export { STORE_DEFAULTS, STORE_NODE_FLAGS, type StoreConfig } from './store-config.js';
 export type { StoreEnv } from './store-env.js';

@@ -43,3 +43,14 @@ export const STORE_DEFAULTS: Omit<StoreConfig, 'storeId' | 'clusterId'> = {
   wakePerTick: 64,
   logCompactEntries: 10_000,
 };
+
+/**
+ * Flags for the node process of a store, given by whatever starts one (atoll dev, the test
+ * and bench launchers; by hand: node --max-semi-space-size=64 atoll store ...). A store keeps
+ * every write it applied alive for a second (the engine's held commits) and a record of it
+ * for a minute (request-table.ts): with V8's default 16 MB semi-spaces the young generation
+ * is collected every few hundred milliseconds at 10,000 writes/s and copies all of that,
+ * twice, on its way to the old generation. 64 MB semi-spaces (128 MB of young generation at
+ * most) measured 6-16% more writes/s at concurrency 256.
+ */
+export const STORE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];

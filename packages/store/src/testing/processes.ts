@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { STORE_NODE_FLAGS } from '../store-config.js';
 
 /** The repository root (this file is packages/store/{src,dist}/testing/processes.*). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -93,9 +94,14 @@ export class AtollProcess {
 
   /** Starts the process and resolves once a log line has msg === readyMessage. */
   start(readyMessage: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-    const child = spawn(process.execPath, [...this.nodeArgs, cliPath, ...this.args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const storeFlags = this.args[0] === 'store' ? STORE_NODE_FLAGS : [];
+    const child = spawn(
+      process.execPath,
+      [...storeFlags, ...this.nodeArgs, cliPath, ...this.args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     live.add(child);
     child.on('exit', () => live.delete(child));
