@@ -51,6 +51,7 @@ export const STORE_DEFAULTS: Omit<StoreConfig, 'storeId' | 'clusterId'> = {
  * for a minute (request-table.ts): with V8's default 16 MB semi-spaces the young generation
  * is collected every few hundred milliseconds at 10,000 writes/s and copies all of that,
  * twice, on its way to the old generation. 64 MB semi-spaces (128 MB of young generation at
- * most) measured 6-16% more writes/s at concurrency 256.
+ * most) measured 6-16% more writes/s at concurrency 256 (alternating runs; one of six lost
+ * to a slow disk moment).
  */
 export const STORE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
