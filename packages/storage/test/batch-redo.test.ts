@@ -105,6 +105,33 @@ describe('batch redo records', () => {
     expect(dump(original).length).toBeGreaterThan(20);
   });
 
+  it('the direct put and delete record exactly what the batch methods record', async () => {
+    const engines = [openMemoryEngine(), openMemoryEngine()];
+    const records: Uint8Array[] = [];
+    for (const [i, engine] of engines.entries()) {
+      const rec = recordingBatch(engine.batch());
+      const put = i === 0 ? (k: string, v: string) => rec.batch.put(b(k), b(v)) : undefined;
+      rec.batch.appendEntries(1, entries(1, 3, 1));
+      if (put) put('a', '1');
+      else rec.put(b('a'), b('1'));
+      rec.batch.deleteRange(b('a'), b('b'));
+      if (put) put('a', '2');
+      else rec.put(b('a'), b('2'));
+      if (put) rec.batch.delete(b('c'));
+      else rec.delete(b('c'));
+      await rec.batch.commit();
+      records.push(rec.redo()!);
+    }
+    expect(records[1]).toEqual(records[0]);
+    expect(dump(engines[1]!)).toEqual(dump(engines[0]!));
+    const copy = openMemoryEngine();
+    const replay = copy.batch();
+    replayRedo(records[1]!, replay);
+    await replay.commit();
+    expect(dump(copy)).toEqual(dump(engines[1]!));
+    expect(copy.get(b('a'))).toEqual(b('2'));
+  });
+
   it('a batch that does what a record cannot carry has none', () => {
     const engine = openMemoryEngine();
     const rec = recordingBatch(engine.batch());

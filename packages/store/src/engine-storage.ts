@@ -98,8 +98,8 @@ export class EngineStoreStorage implements StoreStorage {
       setHardState: (id, hs, durable = true) => void b.setHardState(id, hs, durable),
       applySnapshotPosition: (id, index, term) => void b.applySnapshotPosition(id, index, term),
       compactLog: (id, index) => void b.compactLog(id, index),
-      put: (key, value) => void b.put(key, value),
-      delete: (key) => void b.delete(key),
+      put: rec ? (key, value) => rec.put(key, value) : (key, value) => void b.put(key, value),
+      delete: rec ? (key) => rec.delete(key) : (key) => void b.delete(key),
       deleteRange: (start, end) => void b.deleteRange(start, end),
       clearRange: (start, end) => void b.clearRange(start, end),
       setRegionState: (st) => {

@@ -122,6 +122,12 @@ const NEUTRAL = new Set([
 /** A batch that records its calls, and what it recorded. */
 export interface RecordingBatch {
   readonly batch: WriteBatch;
+  /**
+   * batch.put and batch.delete, recorded, without the proxy: every client write comes this
+   * way, and a proxied call costs a trap, a closure and an arguments array.
+   */
+  put(key: Uint8Array, value: Uint8Array): void;
+  delete(key: Uint8Array): void;
   /** The redo record so far; undefined if the batch did something it cannot record. */
   redo(): Uint8Array | undefined;
 }
@@ -147,7 +153,18 @@ export function recordingBatch(batch: WriteBatch): RecordingBatch {
       };
     },
   });
-  return { batch: proxy, redo: () => (replayable ? w.finish() : undefined) };
+  return {
+    batch: proxy,
+    put(key, value) {
+      batch.put(key, value);
+      w.u8(Op.Put).bytes(key).bytes(value);
+    },
+    delete(key) {
+      batch.delete(key);
+      w.u8(Op.Delete).bytes(key);
+    },
+    redo: () => (replayable ? w.finish() : undefined),
+  };
 }
 
 /**
