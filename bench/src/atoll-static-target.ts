@@ -7,7 +7,8 @@
 
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { STORE_NODE_FLAGS } from '@atoll/store';
+import { nodeFlagsFor } from '@atoll/store';
+import { nodeArgsFromEnv } from '@atoll/store/testing';
 import type {
   AtollStaticConnection,
   ClusterTarget,
@@ -168,10 +169,7 @@ export class AtollStaticTarget implements ClusterTarget {
             'behind it, batches held up to 1 s and committed together (the default)'
           : 'a write is acknowledged once its Raft entry is fsynced on a majority (LMDB, ' +
             'overlappingSync, one fsync per store-loop batch: group commit; --no-wal)',
-      'atoll store node flags': [
-        ...STORE_NODE_FLAGS,
-        ...(process.env.ATOLL_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      ].join(' '),
+      'atoll store node flags': [...nodeFlagsFor(['store']), ...nodeArgsFromEnv()].join(' '),
       'atoll data folder': this.dataFs,
       'atoll version': this.opts.version,
     };

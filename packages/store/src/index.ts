@@ -41,5 +41,10 @@ export type {
   StoreStorage,
 } from './storage-port.js';
 export { type RequestRoute, Store, type StoreDeps } from './store.js';
-export { STORE_DEFAULTS, STORE_NODE_FLAGS, type StoreConfig } from './store-config.js';
+export {
+  nodeFlagsFor,
+  STORE_DEFAULTS,
+  STORE_NODE_FLAGS,
+  type StoreConfig,
+} from './store-config.js';
 export type { StoreEnv } from './store-env.js';

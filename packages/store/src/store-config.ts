@@ -55,3 +55,8 @@ export const STORE_DEFAULTS: Omit<StoreConfig, 'storeId' | 'clusterId'> = {
  * to a slow disk moment).
  */
 export const STORE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+
+/** The node flags for a process running `atoll <cliArgs>`: a store's, or none. */
+export function nodeFlagsFor(cliArgs: readonly string[]): readonly string[] {
+  return cliArgs[0] === 'store' ? STORE_NODE_FLAGS : [];
+}

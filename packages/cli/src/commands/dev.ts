@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { STORE_NODE_FLAGS } from '@atoll/store';
+import { nodeFlagsFor } from '@atoll/store';
 import type { Command } from 'commander';
 import { dataClient, pdClient } from '../cluster-connection.js';
 import { positiveInt } from '../options.js';
@@ -51,8 +51,7 @@ class Child {
     logFile: string,
     echo: boolean,
   ) {
-    const nodeFlags = args[0] === 'store' ? STORE_NODE_FLAGS : [];
-    this.process = spawn(process.execPath, [...nodeFlags, process.argv[1]!, ...args], {
+    this.process = spawn(process.execPath, [...nodeFlagsFor(args), process.argv[1]!, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ATOLL_PARENT_PID: String(process.pid) },
     });

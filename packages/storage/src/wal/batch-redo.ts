@@ -49,6 +49,9 @@ type Args = readonly unknown[];
 type Encoder = (w: ByteWriter, a: Args) => void;
 
 const num = (a: Args, i: number) => a[i] as number;
+const encodePut = (w: ByteWriter, key: Uint8Array, value: Uint8Array) =>
+  void w.bytes(key).bytes(value);
+const encodeDelete = (w: ByteWriter, key: Uint8Array) => void w.bytes(key);
 const bytes = (a: Args, i: number) => a[i] as Uint8Array;
 
 const ENCODERS: Record<string, [Op, Encoder]> = {
@@ -73,8 +76,8 @@ const ENCODERS: Record<string, [Op, Encoder]> = {
     (w, a) => void w.varint(num(a, 0)).varint(num(a, 1)).varint(num(a, 2)),
   ],
   compactLog: [Op.CompactLog, (w, a) => void w.varint(num(a, 0)).varint(num(a, 1))],
-  put: [Op.Put, (w, a) => void w.bytes(bytes(a, 0)).bytes(bytes(a, 1))],
-  delete: [Op.Delete, (w, a) => void w.bytes(bytes(a, 0))],
+  put: [Op.Put, (w, a) => encodePut(w, bytes(a, 0), bytes(a, 1))],
+  delete: [Op.Delete, (w, a) => encodeDelete(w, bytes(a, 0))],
   deleteRange: [Op.DeleteRange, (w, a) => void w.bytes(bytes(a, 0)).bytes(bytes(a, 1))],
   clearRange: [Op.ClearRange, (w, a) => void w.bytes(bytes(a, 0)).bytes(bytes(a, 1))],
   setRegionMeta: [Op.SetRegionMeta, (w, a) => void w.varint(num(a, 0)).bytes(bytes(a, 1))],
@@ -157,11 +160,11 @@ export function recordingBatch(batch: WriteBatch): RecordingBatch {
     batch: proxy,
     put(key, value) {
       batch.put(key, value);
-      w.u8(Op.Put).bytes(key).bytes(value);
+      encodePut(w.u8(Op.Put), key, value);
     },
     delete(key) {
       batch.delete(key);
-      w.u8(Op.Delete).bytes(key);
+      encodeDelete(w.u8(Op.Delete), key);
     },
     redo: () => (replayable ? w.finish() : undefined),
   };

@@ -3,6 +3,14 @@
  * and a virtual clock, for deterministic tests across packages. Not for production.
  */
 
-export { AtollProcess, cliPath, cpuSeconds, freePort, killAll, repoRoot } from './processes.js';
+export {
+  AtollProcess,
+  cliPath,
+  cpuSeconds,
+  freePort,
+  killAll,
+  nodeArgsFromEnv,
+  repoRoot,
+} from './processes.js';
 export { key, regionOn, StoreCluster, type TestStore } from './store-cluster.js';
 export { VirtualEnv } from './virtual-env.js';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { STORE_NODE_FLAGS } from '../store-config.js';
+import { nodeFlagsFor } from '../store-config.js';
 
 /** The repository root (this file is packages/store/{src,dist}/testing/processes.*). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -79,6 +79,11 @@ function listenOn(port: number): Promise<number> {
   });
 }
 
+/** Node flags the environment adds to every process started here (ATOLL_NODE_ARGS). */
+export function nodeArgsFromEnv(): string[] {
+  return (process.env.ATOLL_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 export class AtollProcess {
   private child: ChildProcess | undefined;
   readonly lines: string[] = [];
@@ -87,21 +92,15 @@ export class AtollProcess {
     readonly name: string,
     private readonly args: string[],
     /** Extra flags for node itself, e.g. --cpu-prof (ATOLL_NODE_ARGS adds more). */
-    private readonly nodeArgs: string[] = (process.env.ATOLL_NODE_ARGS ?? '')
-      .split(' ')
-      .filter(Boolean),
+    private readonly nodeArgs: string[] = nodeArgsFromEnv(),
   ) {}
 
   /** Starts the process and resolves once a log line has msg === readyMessage. */
   start(readyMessage: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-    const storeFlags = this.args[0] === 'store' ? STORE_NODE_FLAGS : [];
-    const child = spawn(
-      process.execPath,
-      [...storeFlags, ...this.nodeArgs, cliPath, ...this.args],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const nodeArgs = [...nodeFlagsFor(this.args), ...this.nodeArgs];
+    const child = spawn(process.execPath, [...nodeArgs, cliPath, ...this.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     live.add(child);
     child.on('exit', () => live.delete(child));
