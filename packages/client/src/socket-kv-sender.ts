@@ -12,8 +12,8 @@
  */
 
 import { connect, type Socket } from 'node:net';
-import { atoll } from '@atoll/proto';
 import { encodeFrame, FrameReader, KV_PREFACE } from '@atoll/proto/frames';
+import { decodeKvResponseBatch, encodeKvRequestBatch } from '@atoll/proto/kv-wire';
 import { CONNECT_TIMEOUT_MS, PendingRequests } from './pending-requests.js';
 import type { KvRequest, KvResponse, KvSender } from './ports.js';
 import { SendError, SendFailure } from './ports.js';
@@ -68,7 +68,7 @@ class StoreSocket {
     if (!this.connected) return; // the 'connect' handler flushes
     while (this.requests.queued > 0) {
       const requests = this.requests.takeBatch();
-      this.socket!.write(encodeFrame(atoll.kv.KvRequestBatch.encode({ requests }).finish()));
+      this.socket!.write(encodeFrame(encodeKvRequestBatch(requests)));
     }
     this.silenceTimer ??= this.startSilenceCheck();
   }
@@ -98,14 +98,14 @@ class StoreSocket {
 
   private onData(socket: Socket, chunk: Buffer): void {
     if (this.socket !== socket) return;
-    let batches: atoll.kv.KvResponseBatch[];
+    let batches: KvResponse[][];
     try {
-      batches = this.reader.push(chunk).map((f) => atoll.kv.KvResponseBatch.decode(f));
+      batches = this.reader.push(chunk).map(decodeKvResponseBatch);
     } catch (e) {
       this.broken(new Error(`a bad frame from the store: ${(e as Error).message}`), socket);
       return;
     }
-    for (const batch of batches) this.heard += this.requests.answer(batch.responses);
+    for (const responses of batches) this.heard += this.requests.answer(responses);
   }
 
   /** While requests are written and unanswered, a silent connection is given up. */

@@ -6,6 +6,7 @@
  */
 
 import { atoll } from '@atoll/proto';
+import { decodeWriteCommand, encodeWriteCommand } from './command-wire.js';
 import type { Epoch } from './region.js';
 
 export type WriteOp = atoll.store.IWriteOp;
@@ -29,6 +30,15 @@ export interface Command {
 }
 
 export function encodeCommand(c: Command): Uint8Array {
+  return encodeWriteCommand(c) ?? encodeWithProtobufjs(c);
+}
+
+export function decodeCommand(data: Uint8Array): Command {
+  return decodeWriteCommand(data) ?? decodeWithProtobufjs(data);
+}
+
+/** Any command (admin ones, other operations); the bytes equal command-wire.ts's. */
+export function encodeWithProtobufjs(c: Command): Uint8Array {
   const msg: atoll.store.IRaftCommand = {
     regionId: c.regionId,
     epoch: { confVer: c.epoch.confVer, version: c.epoch.version },
@@ -45,7 +55,8 @@ export function encodeCommand(c: Command): Uint8Array {
   return atoll.store.RaftCommand.encode(msg).finish();
 }
 
-export function decodeCommand(data: Uint8Array): Command {
+/** Any command, in the old layouts too; throws on malformed bytes. */
+export function decodeWithProtobufjs(data: Uint8Array): Command {
   const m = atoll.store.RaftCommand.decode(data);
   const split = m.admin?.split;
   const requests: WriteRequest[] = (m.requests ?? []).map((r) => ({

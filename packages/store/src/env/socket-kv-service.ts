@@ -8,8 +8,9 @@
 
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { atoll } from '@atoll/proto';
+import type { atoll } from '@atoll/proto';
 import { encodeFrame, FrameReader } from '@atoll/proto/frames';
+import { decodeKvRequestBatch, encodeKvResponseBatch } from '@atoll/proto/kv-wire';
 import { type KvServiceOptions, type KvStreamCall, serveKvStream } from './grpc-kv-server.js';
 import type { KvHandler } from './kv-handler.js';
 import { SOCKET_FRAME_BYTES_MAX } from './transport-limits.js';
@@ -53,7 +54,7 @@ class SocketKvCall extends EventEmitter implements KvStreamCall {
 
   write(batch: atoll.kv.IKvResponseBatch): boolean {
     if (this.socket.destroyed) return true;
-    return this.socket.write(encodeFrame(atoll.kv.KvResponseBatch.encode(batch).finish()));
+    return this.socket.write(encodeFrame(encodeKvResponseBatch(batch.responses ?? [])));
   }
 
   pause(): void {
@@ -69,9 +70,9 @@ class SocketKvCall extends EventEmitter implements KvStreamCall {
   }
 
   private onData(chunk: Buffer): void {
-    let batches: atoll.kv.KvRequestBatch[];
+    let batches: atoll.kv.IKvRequestBatch[];
     try {
-      batches = this.reader.push(chunk).map((f) => atoll.kv.KvRequestBatch.decode(f));
+      batches = this.reader.push(chunk).map((f) => ({ requests: decodeKvRequestBatch(f) }));
     } catch {
       // Oversized or undecodable: nothing after it is aligned. The client sees the close.
       this.socket.destroy();
