@@ -7,7 +7,7 @@
  * leave a counter above the increments its client saw succeed.
  */
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -32,10 +32,16 @@ describe('store processes', () => {
   });
 
   // With the write-ahead log (the default: batches acknowledged once in each store's log,
-  // replayed into LMDB at the restart) and without it (--no-wal: LMDB's own sync).
-  for (const wal of [false, true]) {
-    it(`acknowledged writes survive SIGKILL of a leading store, and replicas converge${wal ? '' : ' (--no-wal)'}`, async () => {
-      const dir = join(root, wal ? 'wal' : 'plain');
+  // replayed into LMDB at the restart), with the logs outside the data folders (--wal-dir),
+  // and without a log (--no-wal: LMDB's own sync).
+  const variants = [
+    { name: ' (--no-wal)', wal: false, walDir: false },
+    { name: '', wal: true, walDir: false },
+    { name: ' (--wal-dir)', wal: true, walDir: true },
+  ];
+  for (const { name, wal, walDir } of variants) {
+    it(`acknowledged writes survive SIGKILL of a leading store, and replicas converge${name}`, async () => {
+      const dir = join(root, wal ? (walDir ? 'wal-dir' : 'wal') : 'plain');
       const ids = [1, 2, 3];
       const ports = new Map<number, { grpc: number; status: number }>();
       for (const id of ids) ports.set(id, { grpc: await freePort(), status: await freePort() });
@@ -73,6 +79,7 @@ describe('store processes', () => {
           '--log-level',
           'info',
           ...(wal ? [] : ['--no-wal']),
+          ...(walDir ? ['--wal-dir', join(dir, 'log-disk', `store-${id}`)] : []),
         ]);
       const stores = new Map(ids.map((id) => [id, proc(id)]));
       for (const p of stores.values()) await p.start('store ready');
@@ -208,6 +215,14 @@ describe('store processes', () => {
       );
       await client.close();
       for (const p of stores.values()) await p.stop('SIGTERM');
+      if (walDir) {
+        // The logs were where --wal-dir put them, and only there.
+        for (const id of ids) {
+          const segments = readdirSync(join(dir, 'log-disk', `store-${id}`));
+          expect(segments.some((f) => f.endsWith('.wal'))).toBe(true);
+          expect(readdirSync(join(dir, `store-${id}`))).not.toContain('wal');
+        }
+      }
     }, 180_000);
   }
 });

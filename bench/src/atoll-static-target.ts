@@ -36,6 +36,8 @@ export interface AtollStaticTargetOptions {
   readonly version: string;
   /** Stores log batches ahead of LMDB (atoll store's default); false: --no-wal. */
   readonly wal?: boolean;
+  /** A folder under which each store's log goes (--wal-dir); default: the data folders. */
+  readonly walRoot?: string;
   /** The stores' --raft-link; undefined: their default. */
   readonly raftLink?: 'socket' | 'grpc';
   /** How the load generator's clients reach the stores; default socket. */
@@ -68,6 +70,7 @@ export class AtollStaticTarget implements ClusterTarget {
           ...(this.opts.wal === false ? ['--no-wal'] : []),
           ...(this.opts.raftLink ? ['--raft-link', this.opts.raftLink] : []),
         ],
+        ...(this.opts.walRoot ? { walRoot: this.opts.walRoot } : {}),
         ...(profileDir
           ? {
               nodeArgs: [
@@ -171,6 +174,11 @@ export class AtollStaticTarget implements ClusterTarget {
             'overlappingSync, one fsync per store-loop batch: group commit; --no-wal)',
       'atoll store node flags': [...nodeFlagsFor(['store']), ...nodeArgsFromEnv()].join(' '),
       'atoll data folder': this.dataFs,
+      ...(this.opts.walRoot && this.opts.wal !== false
+        ? {
+            'atoll write-ahead logs': `under ${this.opts.walRoot} (${fileSystemOf(this.opts.walRoot)})`,
+          }
+        : {}),
       'atoll version': this.opts.version,
     };
   }

@@ -227,6 +227,7 @@ export async function runBench(
               keys,
               version,
               wal: opts.wal,
+              ...(opts.walRoot ? { walRoot: opts.walRoot } : {}),
               ...(opts.raftLink ? { raftLink: opts.raftLink } : {}),
               clientLink: opts.clientLink,
               ...(profileDir ? { profileDir } : {}),

@@ -4,7 +4,7 @@
  * reason for each, and the checks across options.
  */
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '@atoll/store/testing';
@@ -77,6 +77,8 @@ export interface BenchOptions {
   readonly profile: boolean;
   /** Stores log batches ahead of LMDB (their default); false: started with --no-wal. */
   readonly wal: boolean;
+  /** A folder under which each store's write-ahead log goes (e.g. another disk). */
+  readonly walRoot?: string;
   /** Stores' --raft-link (undefined: the store's default). */
   readonly raftLink: 'socket' | 'grpc' | undefined;
   /** How the load generator reaches the stores (default socket). */
@@ -185,6 +187,11 @@ export function addBenchOptions(cmd: Command): Command {
       '--no-wal',
       "start the stores with --no-wal (no write-ahead log: each write waits for LMDB's sync)",
     )
+    .option(
+      '--wal-root <dir>',
+      "put each store's write-ahead log under this folder (--wal-dir), e.g. on a disk of its " +
+        'own; default: in the data folders',
+    )
     .addOption(
       new Option(
         '--raft-link <kind>',
@@ -232,6 +239,7 @@ export interface BenchFlags {
   target?: string;
   profile: boolean;
   wal: boolean;
+  walRoot?: string;
   raftLink?: 'socket' | 'grpc';
   clientLink: 'socket' | 'grpc';
   out: string;
@@ -257,6 +265,13 @@ export function toBenchOptions(flags: BenchFlags): BenchOptions {
     throw invalidArgument(`concurrency is at most ${CONCURRENCY_MAX}`);
   if (flags.batchSize > flags.keySpace)
     throw invalidArgument('a batch cannot hold more distinct keys than the key space');
+  if (flags.walRoot !== undefined && !flags.wal)
+    throw invalidArgument('--wal-root places write-ahead logs: it cannot go with --no-wal');
+  if (
+    flags.walRoot !== undefined &&
+    !statSync(flags.walRoot, { throwIfNoEntry: false })?.isDirectory()
+  )
+    throw invalidArgument(`--wal-root ${flags.walRoot} is not a folder`);
   return {
     workloads: flags.workload,
     concurrency: flags.concurrency,
@@ -278,6 +293,7 @@ export function toBenchOptions(flags: BenchFlags): BenchOptions {
     target: flags.target === undefined ? undefined : parseTarget(flags.target, flags.regions),
     profile: flags.profile,
     wal: flags.wal,
+    ...(flags.walRoot !== undefined ? { walRoot: resolve(flags.walRoot) } : {}),
     raftLink: flags.raftLink,
     clientLink: flags.clientLink,
     out: resolve(flags.out),

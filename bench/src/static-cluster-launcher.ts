@@ -63,6 +63,11 @@ export interface StaticClusterOptions {
   nodeArgs?: readonly string[];
   /** More flags for `atoll store` (e.g. --no-wal). */
   storeArgs?: readonly string[];
+  /**
+   * A folder (e.g. on another disk) under which each store's write-ahead log goes (its
+   * --wal-dir, in a fresh subfolder removed at stop); default: in the data folders.
+   */
+  walRoot?: string;
 }
 
 /**
@@ -81,6 +86,11 @@ export async function launchStaticCluster(opts: StaticClusterOptions): Promise<L
 
 async function launchOnce(opts: StaticClusterOptions): Promise<LaunchedCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'atoll-bench-'));
+  const walDir = opts.walRoot ? mkdtempSync(join(opts.walRoot, 'atoll-bench-wal-')) : undefined;
+  const removeAll = () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (walDir) rmSync(walDir, { recursive: true, force: true });
+  };
   const ids = Array.from({ length: opts.stores }, (_, i) => i + 1);
   const ports = [];
   for (const id of ids)
@@ -123,6 +133,7 @@ async function launchOnce(opts: StaticClusterOptions): Promise<LaunchedCluster> 
         'info',
         ...(opts.tickMs ? ['--tick-ms', String(opts.tickMs)] : []),
         ...(opts.storeArgs ?? []),
+        ...(walDir ? ['--wal-dir', join(walDir, `store-${p.id}`)] : []),
       ],
       opts.nodeArgs ? opts.nodeArgs.map((a) => a.replaceAll('{id}', String(p.id))) : undefined,
     ),
@@ -132,7 +143,7 @@ async function launchOnce(opts: StaticClusterOptions): Promise<LaunchedCluster> 
   } catch (e) {
     // Stop the stores that did start: nothing may outlive a failed launch.
     await Promise.all(stores.map((s) => s.process.stop('SIGKILL')));
-    rmSync(dir, { recursive: true, force: true });
+    removeAll();
     throw e;
   }
   const addresses = new Map(ports.map((p) => [p.id, `127.0.0.1:${p.grpcPort}`]));
@@ -167,7 +178,7 @@ async function launchOnce(opts: StaticClusterOptions): Promise<LaunchedCluster> 
           clearTimeout(timer);
         }),
       );
-      rmSync(dir, { recursive: true, force: true });
+      removeAll();
     },
   };
 }

@@ -47,6 +47,23 @@ describe('bench options', () => {
     expect(parseBenchArgs(['--cluster-warmup', '0']).clusterWarmupS).toBe(0);
   });
 
+  it('places write-ahead logs under --wal-root, refusing a missing folder or --no-wal', () => {
+    expect(parseBenchArgs([]).walRoot).toBeUndefined();
+    expect(parseBenchArgs(['--wal-root', dir]).walRoot).toBe(dir);
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    for (const args of [
+      ['--wal-root', join(dir, 'missing')],
+      ['--wal-root', file],
+      ['--wal-root', dir, '--no-wal'],
+    ]) {
+      expect(
+        codeOf(() => parseBenchArgs(args)),
+        args.join(' '),
+      ).toBe(BenchErrorCode.InvalidArgument);
+    }
+  });
+
   it('parses lists, numbers and switches', () => {
     const o = parseBenchArgs([
       '--workload',

@@ -26,6 +26,7 @@ interface StoreFlags {
   dataDir?: string;
   tickMs?: number;
   wal?: boolean;
+  walDir?: string;
   raftLink?: 'socket' | 'grpc';
   logLevel: LogLevel;
   config?: string;
@@ -70,6 +71,12 @@ export function registerStore(program: Command): void {
       '127.0.0.1:20180',
     )
     .option('--data-dir <dir>', 'data folder (default: ./atoll-data/store-<id>)')
+    .option(
+      '--wal-dir <dir>',
+      'folder of the write-ahead log (default: <data-dir>/wal); on a disk of its own, its ' +
+        "syncs do not wait behind LMDB's writes. The data folder remembers it: later starts " +
+        'must give the same folder',
+    )
     .option('--tick-ms <n>', 'Raft tick in milliseconds (default 50)', positiveInt)
     .option(
       '--no-wal',
@@ -115,6 +122,7 @@ export function registerStore(program: Command): void {
         statusListen: flags.status,
         ...(flags.tickMs ? { config: { tickMs: flags.tickMs } } : {}),
         wal: flags.wal !== false,
+        ...(flags.walDir ? { walDir: flags.walDir } : {}),
         ...(flags.raftLink ? { raftLink: flags.raftLink } : {}),
         logger,
         ...credentials,

@@ -4,7 +4,7 @@
  */
 
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { adminService, kvService, storeTransportService } from '@atoll/proto/grpc';
 import type { RaftLogger } from '@atoll/raft';
 import { openLmdbEngine, openMemoryEngine, type StorageEngine } from '@atoll/storage';
@@ -29,6 +29,7 @@ import { startSharedPortServer } from './shared-port-server.js';
 import { SocketKvService } from './socket-kv-service.js';
 import { SocketRaftService } from './socket-raft-service.js';
 import { type StatusServer, startStatusServer } from './status-server.js';
+import { forgetWalDir, recordedWalDir, settleWalDir } from './wal-location.js';
 
 export interface StoreServerOptions {
   readonly storeId: number;
@@ -57,6 +58,12 @@ export interface StoreServerOptions {
    */
   readonly wal?: boolean;
   /**
+   * Folder of the write-ahead log (default `<dataDir>/wal`). On a disk of its own, the log's
+   * syncs no longer wait behind LMDB's page writes. The data folder records it: a store
+   * refuses to start on another one (wal-location.ts).
+   */
+  readonly walDir?: string;
+  /**
    * What carries Raft traffic to other stores. Default 'socket' (framed TCP on the stores'
    * shared ports) without TLS, 'grpc' with it; every store of a cluster must agree.
    */
@@ -77,17 +84,29 @@ const SHUTDOWN_DEADLINE_TICKS = 100;
 export async function startStoreServer(o: StoreServerOptions): Promise<RunningStore> {
   const raftLink = raftLinkOf(o);
   const inMemory = o.dataDir === 'memory:';
-  const lock: DataDirLock | undefined = inMemory ? undefined : lockDataDir(o.dataDir);
+  const dataLock: DataDirLock | undefined = inMemory ? undefined : lockDataDir(o.dataDir);
+  let walLock: DataDirLock | undefined;
+  const lock = {
+    release: () => {
+      walLock?.release();
+      dataLock?.release();
+    },
+  };
   let grpcServer: RunningGrpcServer | undefined;
   let status: StatusServer | undefined;
   let storage: EngineStoreStorage | undefined;
   let transport: GrpcRaftTransport | undefined;
   let started: Store | undefined;
   try {
+    const walDir = inMemory ? undefined : walDirOf(o);
+    // A log outside the data folder gets a lock of its own: two stores must not share one.
+    if (walDir && o.wal !== false && relative(resolve(o.dataDir), walDir).startsWith('..')) {
+      walLock = lockDataDir(walDir);
+    }
     const engine = inMemory ? openMemoryEngine() : openLmdbEngine({ path: join(o.dataDir, 'db') });
     storage = new EngineStoreStorage(
       engine,
-      inMemory ? undefined : await openStoreWal(join(o.dataDir, 'wal'), engine, o),
+      walDir === undefined ? undefined : await openStoreWal(walDir, engine, o),
     );
     transport = new GrpcRaftTransport({
       storeId: o.storeId,
@@ -155,7 +174,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
         await server.stop(graceful ? 2_000 : 0);
         await statusServer?.close();
         await store_.close();
-        lock?.release();
+        lock.release();
       },
     };
   } catch (e) {
@@ -166,7 +185,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<RunningSt
     await status?.close();
     await transport?.close();
     await storage?.close().catch(() => {});
-    lock?.release();
+    lock.release();
     throw e;
   }
 }
@@ -185,6 +204,18 @@ function raftLinkOf(o: StoreServerOptions): RaftLinkKind {
 
 export { splitHostPort } from './host-port.js';
 export { joinCluster, type PdJoinClient, pdStoreResolver } from './pd-join.js';
+
+/** The log folder to open: the settled one, or with --no-wal the one a leftover log is in. */
+function walDirOf(o: StoreServerOptions): string {
+  if (o.wal !== false) return settleWalDir(o.dataDir, o.walDir);
+  if (o.walDir !== undefined) {
+    throw new StoreError(
+      StoreErrorCode.InvalidConfig,
+      'a write-ahead log folder was given with the log turned off (drop --no-wal or --wal-dir)',
+    );
+  }
+  return recordedWalDir(o.dataDir);
+}
 
 /**
  * Opens the write-ahead log if asked for, and in any case replays a log an earlier run left
@@ -208,5 +239,6 @@ async function openStoreWal(
   await engine.flushed();
   await wal.close();
   rmSync(dir, { recursive: true, force: true });
+  forgetWalDir(o.dataDir);
   return undefined;
 }
