@@ -7,25 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createClient,
-  GrpcKvSender,
-  isAtollError,
-  type RegionInfo,
-  staticLocator,
-} from '@atoll/client';
-import { evenRegions, type RegionMeta } from '@atoll/store';
+import { createClient, GrpcKvSender, isAtollError, staticLocator } from '@atoll/client';
+import { evenRegions } from '@atoll/store';
 import { type RunningStore, startStoreServer } from '@atoll/store/server';
 import { afterAll, describe, expect, it } from 'vitest';
+import { regionInfo } from './helpers/region-info.js';
 import { waitFor } from './helpers/wait.js';
-
-const toInfo = (r: RegionMeta): RegionInfo => ({
-  id: r.id,
-  startKey: Buffer.from(r.startKey),
-  endKey: Buffer.from(r.endKey),
-  epoch: r.epoch,
-  peers: r.peers.map((p) => ({ id: p.id, storeId: p.storeId, learner: p.isLearner })),
-});
 
 describe('stores over gRPC and LMDB', () => {
   const dir = mkdtempSync(join(tmpdir(), 'atoll-grpc-'));
@@ -59,7 +46,7 @@ describe('stores over gRPC and LMDB', () => {
   it('serves a client and survives a store stopped hard and restarted', async () => {
     for (const id of [1, 2, 3]) await start(id);
     const client = createClient({
-      locator: staticLocator(regions.map(toInfo), addresses),
+      locator: staticLocator(regions.map(regionInfo), addresses),
       sender: new GrpcKvSender(),
       timeoutMs: 15_000,
     });

@@ -8,18 +8,11 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, type RegionInfo, SocketKvSender, staticLocator } from '@atoll/client';
-import { evenRegions, isStoreError, type RegionMeta, StoreErrorCode } from '@atoll/store';
+import { createClient, SocketKvSender, staticLocator } from '@atoll/client';
+import { evenRegions, isStoreError, StoreErrorCode } from '@atoll/store';
 import { type RunningStore, startStoreServer } from '@atoll/store/server';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const toInfo = (r: RegionMeta): RegionInfo => ({
-  id: r.id,
-  startKey: Buffer.from(r.startKey),
-  endKey: Buffer.from(r.endKey),
-  epoch: r.epoch,
-  peers: r.peers.map((p) => ({ id: p.id, storeId: p.storeId, learner: p.isLearner })),
-});
+import { regionInfo } from './helpers/region-info.js';
 
 describe('stores with their logs in folders of their own', () => {
   const dir = mkdtempSync(join(tmpdir(), 'atoll-wal-dir-'));
@@ -64,7 +57,7 @@ describe('stores with their logs in folders of their own', () => {
     const keys = Array.from({ length: 100 }, (_, i) => `k${String(i * 10).padStart(4, '0')}`);
     const newClient = () =>
       createClient({
-        locator: staticLocator(regions.map(toInfo), addresses),
+        locator: staticLocator(regions.map(regionInfo), addresses),
         sender: new SocketKvSender(),
         timeoutMs: 15_000,
       });

@@ -8,11 +8,14 @@
 
 import { atoll } from '@atoll/proto';
 import {
+  bytesKey as BYTES,
   bytesFieldSize,
-  fieldKey,
+  epochBodySize,
+  optBytesFieldSize as optBytes,
+  optVarintFieldSize as optVarint,
+  varintKey as VARINT,
   varintFieldSize,
   WireReader,
-  WireType,
   WireWriter,
 } from './wire.js';
 
@@ -34,11 +37,6 @@ const CTX_REGION_ID = 1;
 const CTX_EPOCH = 2;
 const CTX_STALE_READ = 3;
 const CTX_REQUEST_ID = 4;
-const EPOCH_CONF_VER = 1;
-const EPOCH_VERSION = 2;
-
-const BYTES = (field: number) => fieldKey(field, WireType.Bytes);
-const VARINT = (field: number) => fieldKey(field, WireType.Varint);
 
 /** Not the shape handled here (thrown inside a decoder, caught at its top). */
 const OTHER = Symbol('not a hot Kv message');
@@ -49,17 +47,8 @@ function num(n: unknown): number {
   return typeof n === 'number' && n >= 0 && Number.isSafeInteger(n) ? n : -1;
 }
 
-function optVarint(field: number, n: number): number {
-  return n !== 0 ? varintFieldSize(field, n) : 0;
-}
-
-function optBytes(field: number, b: Uint8Array | null | undefined): number {
-  return b && b.length > 0 ? bytesFieldSize(field, b.length) : 0;
-}
-
 /** Sizes of a put request's parts, or undefined when it is not a plain put. */
 interface PutSizes {
-  readonly epoch: number;
   readonly context: number;
   readonly put: number;
   readonly request: number;
@@ -71,7 +60,6 @@ function putSizes(r: KvRequest): PutSizes | undefined {
   const id = num(r.id);
   if (id < 0) return undefined;
   const ctx = put.context;
-  let epoch = 0;
   let context = 0;
   if (ctx != null) {
     const regionId = num(ctx.regionId);
@@ -80,8 +68,7 @@ function putSizes(r: KvRequest): PutSizes | undefined {
       const confVer = num(ctx.epoch.confVer);
       const version = num(ctx.epoch.version);
       if (confVer < 0 || version < 0) return undefined;
-      epoch = optVarint(EPOCH_CONF_VER, confVer) + optVarint(EPOCH_VERSION, version);
-      context += bytesFieldSize(CTX_EPOCH, epoch);
+      context += bytesFieldSize(CTX_EPOCH, epochBodySize({ confVer, version }));
     }
     context +=
       optVarint(CTX_REGION_ID, regionId) +
@@ -93,7 +80,6 @@ function putSizes(r: KvRequest): PutSizes | undefined {
     optBytes(PUT_KEY, put.key) +
     optBytes(PUT_VALUE, put.value);
   return {
-    epoch,
     context,
     put: body,
     request: optVarint(ID, id) + bytesFieldSize(REQUEST_PUT, body),
@@ -112,10 +98,6 @@ function hasOtherCommand(r: KvRequest): boolean {
   );
 }
 
-function writeBytes(w: WireWriter, field: number, b: Uint8Array | null | undefined): void {
-  if (b && b.length > 0) w.bytesField(field, b);
-}
-
 function writePut(w: WireWriter, r: KvRequest, s: PutSizes): void {
   const put = r.put!;
   w.messageHeader(BATCH_ITEMS, s.request);
@@ -128,17 +110,13 @@ function writePut(w: WireWriter, r: KvRequest, s: PutSizes): void {
     const regionId = num(ctx.regionId);
     if (regionId !== 0) w.varintField(CTX_REGION_ID, regionId);
     if (ctx.epoch != null) {
-      w.messageHeader(CTX_EPOCH, s.epoch);
-      const confVer = num(ctx.epoch.confVer);
-      const version = num(ctx.epoch.version);
-      if (confVer !== 0) w.varintField(EPOCH_CONF_VER, confVer);
-      if (version !== 0) w.varintField(EPOCH_VERSION, version);
+      w.epochField(CTX_EPOCH, { confVer: num(ctx.epoch.confVer), version: num(ctx.epoch.version) });
     }
     if (ctx.staleRead) w.varintField(CTX_STALE_READ, 1);
-    writeBytes(w, CTX_REQUEST_ID, ctx.requestId);
+    w.optBytesField(CTX_REQUEST_ID, ctx.requestId);
   }
-  writeBytes(w, PUT_KEY, put.key);
-  writeBytes(w, PUT_VALUE, put.value);
+  w.optBytesField(PUT_KEY, put.key);
+  w.optBytesField(PUT_VALUE, put.value);
 }
 
 /** A KvRequestBatch's bytes. */
@@ -156,20 +134,6 @@ export function encodeKvRequestBatch(requests: readonly KvRequest[]): Uint8Array
   return w.finish();
 }
 
-function readEpoch(r: WireReader): atoll.meta.IRegionEpoch {
-  const end = r.lengthEnd();
-  let confVer = 0;
-  let version = 0;
-  while (r.pos < end) {
-    const k = r.varint();
-    if (k === VARINT(EPOCH_CONF_VER)) confVer = r.varint();
-    else if (k === VARINT(EPOCH_VERSION)) version = r.varint();
-    else throw OTHER;
-  }
-  if (r.pos !== end) throw OTHER;
-  return { confVer, version };
-}
-
 function readContext(r: WireReader): Context {
   const end = r.lengthEnd();
   let regionId = 0;
@@ -179,7 +143,7 @@ function readContext(r: WireReader): Context {
   while (r.pos < end) {
     const k = r.varint();
     if (k === VARINT(CTX_REGION_ID)) regionId = r.varint();
-    else if (k === BYTES(CTX_EPOCH)) epoch = readEpoch(r);
+    else if (k === BYTES(CTX_EPOCH)) epoch = r.epoch();
     else if (k === VARINT(CTX_STALE_READ)) staleRead = r.varint() !== 0;
     else if (k === BYTES(CTX_REQUEST_ID)) requestId = r.bytes();
     else throw OTHER;

@@ -38,6 +38,38 @@ export function varintFieldSize(field: number, n: number): number {
   return varintSize(fieldKey(field, WireType.Varint)) + varintSize(n);
 }
 
+/** The key of a bytes (or nested message) field. */
+export const bytesKey = (field: number): number => fieldKey(field, WireType.Bytes);
+/** The key of a varint field. */
+export const varintKey = (field: number): number => fieldKey(field, WireType.Varint);
+
+/** Bytes of a proto3 bytes field as protobufjs writes it: left out when empty. */
+export function optBytesFieldSize(field: number, b: Uint8Array | null | undefined): number {
+  return b && b.length > 0 ? bytesFieldSize(field, b.length) : 0;
+}
+
+/** Bytes of a proto3 varint field as protobufjs writes it: left out when 0. */
+export function optVarintFieldSize(field: number, n: number): number {
+  return n !== 0 ? varintFieldSize(field, n) : 0;
+}
+
+// atoll.meta.RegionEpoch, the one nested message every hot request carries.
+const EPOCH_CONF_VER = 1;
+const EPOCH_VERSION = 2;
+
+/** A RegionEpoch's numbers. */
+export interface WireEpoch {
+  readonly confVer: number;
+  readonly version: number;
+}
+
+/** Bytes of a RegionEpoch's body. */
+export function epochBodySize(e: WireEpoch): number {
+  return (
+    optVarintFieldSize(EPOCH_CONF_VER, e.confVer) + optVarintFieldSize(EPOCH_VERSION, e.version)
+  );
+}
+
 /** Writes fields into a buffer sized beforehand (a write past its end throws a RangeError). */
 export class WireWriter {
   readonly buf: Buffer;
@@ -80,6 +112,23 @@ export class WireWriter {
     }
     this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
+  }
+
+  /** A bytes field unless `bytes` is empty (proto3 leaves it out). */
+  optBytesField(field: number, bytes: Uint8Array | null | undefined): void {
+    if (bytes && bytes.length > 0) this.bytesField(field, bytes);
+  }
+
+  /** A varint field unless `n` is 0 (proto3 leaves it out). */
+  optVarintField(field: number, n: number): void {
+    if (n !== 0) this.varintField(field, n);
+  }
+
+  /** A RegionEpoch as field `field` (its header and body). */
+  epochField(field: number, e: WireEpoch): void {
+    this.messageHeader(field, epochBodySize(e));
+    this.optVarintField(EPOCH_CONF_VER, e.confVer);
+    this.optVarintField(EPOCH_VERSION, e.version);
   }
 
   /** The key and length of a nested message whose `length` bytes are written next. */
@@ -155,6 +204,21 @@ export class WireReader {
     const inner = new WireReader(this.buf, this.pos, end);
     this.pos = end;
     return inner;
+  }
+
+  /** A RegionEpoch (its length is read now); a field it does not know is a WireError. */
+  epoch(): WireEpoch {
+    const end = this.lengthEnd();
+    let confVer = 0;
+    let version = 0;
+    while (this.pos < end) {
+      const k = this.varint();
+      if (k === varintKey(EPOCH_CONF_VER)) confVer = this.varint();
+      else if (k === varintKey(EPOCH_VERSION)) version = this.varint();
+      else throw new WireError(`wire: RegionEpoch field key ${k}`);
+    }
+    if (this.pos !== end) throw new WireError('wire: RegionEpoch overruns its length');
+    return { confVer, version };
   }
 
   /** Skips a field's value of `wireType`. */

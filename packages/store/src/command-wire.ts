@@ -9,10 +9,12 @@
 
 import {
   bytesFieldSize,
-  fieldKey,
-  varintFieldSize,
+  bytesKey,
+  epochBodySize,
+  optBytesFieldSize as optBytes,
+  optVarintFieldSize as optVarint,
+  varintKey,
   WireReader,
-  WireType,
   WireWriter,
 } from '@atoll/proto/wire';
 import type { Command, WriteOp, WriteRequest } from './command-codec.js';
@@ -24,26 +26,12 @@ const CMD_REGION_ID = 1;
 const CMD_EPOCH = 2;
 const CMD_PROPOSED_AT_MS = 6;
 const CMD_REQUESTS = 7;
-const EPOCH_CONF_VER = 1;
-const EPOCH_VERSION = 2;
 const REQUEST_WRITES = 1;
 const REQUEST_ID = 2;
 const OP_PUT = 1;
 const OP_DELETE = 2;
 const KEY = 1;
 const VALUE = 2;
-
-const BYTES_KEY = (field: number) => fieldKey(field, WireType.Bytes);
-const VARINT_KEY = (field: number) => fieldKey(field, WireType.Varint);
-
-/** Bytes of an optional bytes field: left out when empty, as protobufjs does. */
-function optBytes(field: number, b: Uint8Array | null | undefined): number {
-  return b && b.length > 0 ? bytesFieldSize(field, b.length) : 0;
-}
-
-function optVarint(field: number, n: number): number {
-  return n !== 0 ? varintFieldSize(field, n) : 0;
-}
 
 /** The body of a WriteOp, or -1 when it is not a lone put or delete. */
 function opBodySize(op: WriteOp): number {
@@ -67,28 +55,23 @@ function requestBodySize(r: WriteRequest): number {
   return size;
 }
 
-function writeOpBytes(w: WireWriter, field: number, b: Uint8Array | null | undefined): void {
-  if (b && b.length > 0) w.bytesField(field, b);
-}
-
 function writeOp(w: WireWriter, op: WriteOp): void {
   if (op.put != null) {
     const put = op.put;
     w.messageHeader(OP_PUT, optBytes(KEY, put.key) + optBytes(VALUE, put.value));
-    writeOpBytes(w, KEY, put.key);
-    writeOpBytes(w, VALUE, put.value);
+    w.optBytesField(KEY, put.key);
+    w.optBytesField(VALUE, put.value);
   } else {
     const key = op.delete!.key;
     w.messageHeader(OP_DELETE, optBytes(KEY, key));
-    writeOpBytes(w, KEY, key);
+    w.optBytesField(KEY, key);
   }
 }
 
 /** The command's bytes, or undefined when it is not made of puts and deletes alone. */
 export function encodeWriteCommand(c: Command): Uint8Array | undefined {
   if (c.split) return undefined;
-  const epochBody =
-    optVarint(EPOCH_CONF_VER, c.epoch.confVer) + optVarint(EPOCH_VERSION, c.epoch.version);
+  const epochBody = epochBodySize(c.epoch);
   const proposedAtMs = c.proposedAtMs ?? 0;
   let size =
     optVarint(CMD_REGION_ID, c.regionId) +
@@ -102,11 +85,9 @@ export function encodeWriteCommand(c: Command): Uint8Array | undefined {
     size += bytesFieldSize(CMD_REQUESTS, body);
   }
   const w = new WireWriter(size);
-  if (c.regionId !== 0) w.varintField(CMD_REGION_ID, c.regionId);
-  w.messageHeader(CMD_EPOCH, epochBody);
-  if (c.epoch.confVer !== 0) w.varintField(EPOCH_CONF_VER, c.epoch.confVer);
-  if (c.epoch.version !== 0) w.varintField(EPOCH_VERSION, c.epoch.version);
-  if (proposedAtMs !== 0) w.varintField(CMD_PROPOSED_AT_MS, proposedAtMs);
+  w.optVarintField(CMD_REGION_ID, c.regionId);
+  w.epochField(CMD_EPOCH, c.epoch);
+  w.optVarintField(CMD_PROPOSED_AT_MS, proposedAtMs);
   for (let i = 0; i < c.requests.length; i++) {
     const r = c.requests[i]!;
     w.messageHeader(CMD_REQUESTS, bodies[i]!);
@@ -114,7 +95,7 @@ export function encodeWriteCommand(c: Command): Uint8Array | undefined {
       w.messageHeader(REQUEST_WRITES, opBodySize(op));
       writeOp(w, op);
     }
-    writeOpBytes(w, REQUEST_ID, r.requestId);
+    w.optBytesField(REQUEST_ID, r.requestId);
   }
   return w.finish();
 }
@@ -137,8 +118,8 @@ function readKeyValue(r: WireReader, withValue: boolean): WriteOp {
   let value = EMPTY;
   while (r.pos < end) {
     const k = r.varint();
-    if (k === BYTES_KEY(KEY)) key = r.bytes();
-    else if (withValue && k === BYTES_KEY(VALUE)) value = r.bytes();
+    if (k === bytesKey(KEY)) key = r.bytes();
+    else if (withValue && k === bytesKey(VALUE)) value = r.bytes();
     else throw NOT_HOT;
   }
   endAt(r, end);
@@ -149,8 +130,8 @@ function readOp(r: WireReader): WriteOp {
   const end = r.lengthEnd();
   const k = r.varint();
   let op: WriteOp;
-  if (k === BYTES_KEY(OP_PUT)) op = readKeyValue(r, true);
-  else if (k === BYTES_KEY(OP_DELETE)) op = readKeyValue(r, false);
+  if (k === bytesKey(OP_PUT)) op = readKeyValue(r, true);
+  else if (k === bytesKey(OP_DELETE)) op = readKeyValue(r, false);
   else throw NOT_HOT;
   // A second field in one WriteOp (another member of the oneof, or unknown): not ours.
   endAt(r, end);
@@ -163,26 +144,12 @@ function readRequest(r: WireReader): WriteRequest {
   let requestId = EMPTY;
   while (r.pos < end) {
     const k = r.varint();
-    if (k === BYTES_KEY(REQUEST_WRITES)) writes.push(readOp(r));
-    else if (k === BYTES_KEY(REQUEST_ID)) requestId = r.bytes();
+    if (k === bytesKey(REQUEST_WRITES)) writes.push(readOp(r));
+    else if (k === bytesKey(REQUEST_ID)) requestId = r.bytes();
     else throw NOT_HOT;
   }
   endAt(r, end);
   return { writes, requestId };
-}
-
-function readEpoch(r: WireReader): Command['epoch'] {
-  const end = r.lengthEnd();
-  let confVer = 0;
-  let version = 0;
-  while (r.pos < end) {
-    const k = r.varint();
-    if (k === VARINT_KEY(EPOCH_CONF_VER)) confVer = r.varint();
-    else if (k === VARINT_KEY(EPOCH_VERSION)) version = r.varint();
-    else throw NOT_HOT;
-  }
-  endAt(r, end);
-  return { confVer, version };
 }
 
 /**
@@ -198,10 +165,10 @@ export function decodeWriteCommand(data: Uint8Array): Command | undefined {
     const requests: WriteRequest[] = [];
     while (!r.done) {
       const k = r.varint();
-      if (k === BYTES_KEY(CMD_REQUESTS)) requests.push(readRequest(r));
-      else if (k === VARINT_KEY(CMD_REGION_ID)) regionId = r.varint();
-      else if (k === BYTES_KEY(CMD_EPOCH)) epoch = readEpoch(r);
-      else if (k === VARINT_KEY(CMD_PROPOSED_AT_MS)) proposedAtMs = r.varint();
+      if (k === bytesKey(CMD_REQUESTS)) requests.push(readRequest(r));
+      else if (k === varintKey(CMD_REGION_ID)) regionId = r.varint();
+      else if (k === bytesKey(CMD_EPOCH)) epoch = r.epoch();
+      else if (k === varintKey(CMD_PROPOSED_AT_MS)) proposedAtMs = r.varint();
       else return undefined;
     }
     return { regionId, epoch, requests, proposedAtMs };
