@@ -19,6 +19,10 @@ export const clientChannelOptions: grpc.ChannelOptions = {
   'grpc.max_send_message_length': 64 * 1024 * 1024,
   'grpc.keepalive_time_ms': 10_000,
   'grpc.keepalive_timeout_ms': 5_000,
+  // No DNS TXT lookup for a service config (Atoll has none): where DNS does not answer TXT
+  // queries (docker's embedded DNS without an upstream) the pending lookup kept a CLI
+  // process alive for its 28-second timeout after its work was done.
+  'grpc.service_config_disable_resolution': 1,
 };
 
 type KvStream = grpc.ClientDuplexStream<atoll.kv.IKvRequestBatch, atoll.kv.KvResponseBatch>;

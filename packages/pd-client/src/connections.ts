@@ -39,6 +39,10 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.initial_reconnect_backoff_ms': 50,
   'grpc.max_reconnect_backoff_ms': 1_000,
   'grpc.use_local_subchannel_pool': 1,
+  // No DNS TXT lookup for a service config (Atoll has none): where DNS does not answer TXT
+  // queries (docker's embedded DNS without an upstream) the pending lookup kept a CLI
+  // process alive for its 28-second timeout after its work was done.
+  'grpc.service_config_disable_resolution': 1,
 };
 
 /** One channel per PD member address. */

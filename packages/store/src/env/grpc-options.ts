@@ -37,6 +37,10 @@ export const grpcChannelOptions: grpc.ChannelOptions = {
   'grpc.initial_reconnect_backoff_ms': RECONNECT_BACKOFF_BASE_MS,
   'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_CAP_MS,
   'grpc.use_local_subchannel_pool': 1,
+  // No DNS TXT lookup for a service config (Atoll has none): where DNS does not answer TXT
+  // queries (docker's embedded DNS without an upstream) the pending lookup kept a CLI
+  // process alive for its 28-second timeout after its work was done.
+  'grpc.service_config_disable_resolution': 1,
 };
 
 /** Options for a store's gRPC server. */
